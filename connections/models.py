@@ -1,0 +1,72 @@
+import uuid
+
+from django.db import models
+from django.db.models import Q
+
+from daylit.models import Company, Member
+
+
+class EmailConnection(models.Model):
+    """A mailbox connected through Nylas; the grant id is the only credential we hold for it."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active"
+        REVOKED = "revoked"
+        ERROR = "error"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="email_connections")
+    member = models.ForeignKey(
+        Member, null=True, blank=True, on_delete=models.SET_NULL, related_name="email_connections"
+    )
+    email = models.EmailField(max_length=254)
+    provider = models.CharField(max_length=32, default="google")
+    grant_id = models.CharField(max_length=255)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.ACTIVE)
+    allow_shared_sending = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["grant_id"], name="%(app_label)s_%(class)s_grant_unique"),
+            models.CheckConstraint(
+                condition=Q(status__in=["active", "revoked", "error"]), name="%(app_label)s_%(class)s_status"
+            ),
+        ]
+        indexes = [models.Index(fields=["company", "status"], name="conn_company_status")]
+
+    def __str__(self) -> str:
+        return f"{self.email} ({self.status})"
+
+
+class OutboxMessage(models.Model):
+    """What the local outbox transport 'sent' when no NYLAS_API_KEY is set: a record, never a delivery.
+
+    Unique per (grant, idempotency key), like Nylas's own replay window, so a retried send records once.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    connection = models.ForeignKey(EmailConnection, on_delete=models.CASCADE, related_name="outbox_messages")
+    grant_id = models.CharField(max_length=255)
+    idempotency_key = models.CharField(max_length=256)
+    message_id = models.CharField(max_length=255)
+    thread_id = models.CharField(max_length=255)
+    reply_to_message_id = models.CharField(max_length=255, blank=True)
+    from_email = models.EmailField(max_length=254)
+    to_email = models.EmailField(max_length=254)
+    subject = models.TextField(blank=True)
+    body_plain = models.TextField(blank=True)
+    body_html = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["grant_id", "idempotency_key"], name="%(app_label)s_%(class)s_idempotent"
+            ),
+        ]
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.to_email}: {self.subject[:60]}"

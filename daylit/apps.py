@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class DaylitConfig(AppConfig):
+    name = "daylit"
+    label = "daylit"
+    verbose_name = "Core"
+    default_auto_field = "django.db.models.BigAutoField"

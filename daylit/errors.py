@@ -1,0 +1,119 @@
+"""One error shape for the whole API.
+
+400 from serializers keeps DRF's field map (`{"field": ["message"]}`); every other error is
+`{"detail": "...", "code": "..."}`. Domain exceptions raised by services map to their status here,
+so views never translate errors themselves.
+"""
+
+import logging
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import DataError
+from django.http import Http404, JsonResponse
+from rest_framework import exceptions, status
+from rest_framework.views import exception_handler as drf_exception_handler
+
+logger = logging.getLogger(__name__)
+
+
+class DomainError(exceptions.APIException):
+    """Base of the errors services raise; each subclass is one status code."""
+
+
+class Conflict(DomainError):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "The request conflicts with the current state."
+    default_code = "conflict"
+
+
+class BadRequest(DomainError):
+    status_code = status.HTTP_400_BAD_REQUEST
+    default_detail = "Bad request."
+    default_code = "bad_request"
+
+
+class Forbidden(DomainError):
+    status_code = status.HTTP_403_FORBIDDEN
+    default_detail = "You may not do this."
+    default_code = "forbidden"
+
+
+class NotFound(DomainError):
+    status_code = status.HTTP_404_NOT_FOUND
+    default_detail = "Not found."
+    default_code = "not_found"
+
+
+class UpstreamError(DomainError):
+    """The email provider failed in a way that may pass: 502, or 503 when it rate-limited us."""
+
+    status_code = status.HTTP_502_BAD_GATEWAY
+    default_detail = "The email provider failed; try again."
+    default_code = "upstream_error"
+
+    def __init__(self, detail=None, code=None, *, status_code: int | None = None, retry_after: int | None = None):
+        super().__init__(detail, code)
+        if status_code is not None:
+            self.status_code = status_code
+        self.retry_after = retry_after
+
+
+def exception_handler(exc, context):
+    if isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(_django_messages(exc))
+    elif isinstance(exc, DataError):
+        # A value the database refuses (out of range, bad encoding) is the client's input, not our crash.
+        logger.info("DataError answered as 400: %s", exc)
+        exc = exceptions.ValidationError({"detail": ["A value is out of range or not valid for its field."]})
+    elif isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, exceptions.ValidationError):
+        if not isinstance(response.data, dict):
+            response.data = {"non_field_errors": response.data}
+        return response
+    detail = response.data.get("detail", str(exc)) if isinstance(response.data, dict) else str(exc)
+    code = exc.get_codes() if isinstance(exc, exceptions.APIException) else "error"
+    if not isinstance(code, str):
+        code = "error"
+    response.data = {"detail": str(detail), "code": code}
+    retry_after = getattr(exc, "retry_after", None)
+    if retry_after:
+        response["Retry-After"] = str(int(retry_after))
+    return response
+
+
+def _django_messages(exc: DjangoValidationError):
+    if hasattr(exc, "error_dict"):
+        return {field: [str(m) for e in errors for m in e.messages] for field, errors in exc.error_dict.items()}
+    return {"non_field_errors": list(exc.messages)}
+
+
+def json_not_found(request, exception=None):
+    """handler404: URLs that do not resolve (including non-UUID ids) answer in the API's error shape."""
+    return JsonResponse({"detail": "Not found.", "code": "not_found"}, status=404)
+
+
+def json_server_error(request):
+    return JsonResponse({"detail": "Internal server error.", "code": "server_error"}, status=500)
+
+
+def json_bad_request(request, exception=None):
+    return JsonResponse({"detail": "Bad request.", "code": "bad_request"}, status=400)
+
+
+__all__ = [
+    "BadRequest",
+    "Conflict",
+    "DomainError",
+    "Forbidden",
+    "NotFound",
+    "UpstreamError",
+    "exception_handler",
+]

@@ -1,0 +1,121 @@
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class Company(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    name = models.CharField(max_length=200)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name_plural = "companies"
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Member(models.Model):
+    """A user's membership in a company. Its id is what `ar_owner` and connections point at."""
+
+    class Role(models.TextChoices):
+        ADMIN = "admin"
+        MEMBER = "member"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="members")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.MEMBER)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["company", "user"], name="%(app_label)s_%(class)s_one_per_user"),
+            models.CheckConstraint(condition=Q(role__in=["admin", "member"]), name="%(app_label)s_%(class)s_role"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.company}"
+
+    @property
+    def display_name(self) -> str:
+        return self.user.get_full_name() or self.user.get_username()
+
+
+class Customer(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="customers")
+    name = models.CharField(max_length=200)
+    email = models.EmailField(max_length=254, blank=True)
+    ar_owner = models.ForeignKey(
+        Member, null=True, blank=True, on_delete=models.SET_NULL, related_name="owned_customers"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["company", "-created_at"], name="customer_company_new")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Invoice(models.Model):
+    class Status(models.TextChoices):
+        OPEN = "open"
+        PAID = "paid"
+        VOID = "void"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="invoices")
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="invoices")
+    number = models.CharField(max_length=64)
+    currency = models.CharField(max_length=3, default="USD")
+    amount_due = models.DecimalField(max_digits=14, decimal_places=2)
+    issue_date = models.DateField()
+    due_date = models.DateField()
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.OPEN)
+    paid_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["company", "number"], name="%(app_label)s_%(class)s_number_unique"),
+            models.CheckConstraint(condition=Q(amount_due__gte=0), name="%(app_label)s_%(class)s_amount_nonneg"),
+            models.CheckConstraint(
+                condition=Q(due_date__gte=models.F("issue_date")), name="%(app_label)s_%(class)s_due_after_issue"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["open", "paid", "void"]), name="%(app_label)s_%(class)s_status"
+            ),
+            models.CheckConstraint(
+                condition=Q(status="paid", paid_at__isnull=False) | ~Q(status="paid"),
+                name="%(app_label)s_%(class)s_paid_has_paid_at",
+            ),
+        ]
+        indexes = [models.Index(fields=["customer", "status", "due_date"], name="invoice_customer_status")]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class ApiToken(models.Model):
+    """An API key, stored as its SHA-256 hash; only the short prefix is kept readable (shown in admin)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
+    prefix = models.CharField(max_length=12, db_index=True)
+    key_hash = models.CharField(max_length=64, unique=True)
+    description = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… ({self.user})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None

@@ -1,0 +1,13 @@
+"""Test settings: PostgreSQL (never SQLite), an in-memory broker unless a test asks for Redis."""
+
+import os
+
+os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/daylit")
+os.environ.setdefault("CELERY_BROKER_URL", "memory://")
+
+from daylit.settings import *  # noqa: E402,F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+NYLAS_API_KEY = ""
+NYLAS_WEBHOOK_SECRET = "test-webhook-secret"
+NYLAS_CLIENT_ID = "test-client-id"

@@ -1,0 +1,121 @@
+import uuid
+
+from django.db import models
+from django.db.models import Q
+
+from connections.models import EmailConnection
+from daylit.models import Company, Customer, Invoice, Member
+from sequences.models import Sequence, SequenceStep
+
+
+class Enrollment(models.Model):
+    class Status(models.TextChoices):
+        ACTIVE = "active"
+        COMPLETED = "completed"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="enrollments")
+    sequence = models.ForeignKey(Sequence, on_delete=models.CASCADE, related_name="enrollments")
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="enrollments")
+    invoice = models.ForeignKey(Invoice, null=True, blank=True, on_delete=models.SET_NULL, related_name="enrollments")
+    status = models.CharField(max_length=9, choices=Status.choices, default=Status.ACTIVE)
+    start_date = models.DateField()
+    stop_reason = models.CharField(max_length=200, null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(Member, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["sequence", "customer"],
+                condition=Q(status="active"),
+                name="%(app_label)s_%(class)s_one_active",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["active", "completed"]), name="%(app_label)s_%(class)s_status"
+            ),
+            models.CheckConstraint(
+                condition=Q(status="active", completed_at__isnull=True)
+                | Q(status="completed", completed_at__isnull=False),
+                name="%(app_label)s_%(class)s_completed_at",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["company", "status", "-created_at"], name="enroll_company_status_new"),
+            models.Index(fields=["customer", "status"], name="enroll_customer_status"),
+            models.Index(fields=["sequence", "status"], name="enroll_sequence_status"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} in {self.sequence_id} ({self.status})"
+
+
+class ScheduledStep(models.Model):
+    """One step of one enrollment: a row of the outreach queue.
+
+    The enrollments app creates rows; the queue app owns every move after `scheduled`.
+    """
+
+    class Status(models.TextChoices):
+        SCHEDULED = "scheduled"
+        READY = "ready"
+        SENDING = "sending"
+        SENT = "sent"
+        FAILED = "failed"
+        COMPLETED = "completed"
+        CANCELLED = "cancelled"
+
+    END_STATES = (Status.SENT, Status.FAILED, Status.COMPLETED, Status.CANCELLED)
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
+    enrollment = models.ForeignKey(Enrollment, on_delete=models.CASCADE, related_name="scheduled_steps")
+    sequence = models.ForeignKey(Sequence, on_delete=models.CASCADE, related_name="+")
+    step = models.ForeignKey(SequenceStep, on_delete=models.PROTECT, related_name="scheduled_steps")
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
+    step_type = models.CharField(max_length=8, choices=SequenceStep.StepType.choices)
+    status = models.CharField(max_length=9, choices=Status.choices, default=Status.SCHEDULED)
+    scheduled_for = models.DateTimeField()
+    ready_at = models.DateTimeField(null=True, blank=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+    sending_started_at = models.DateTimeField(null=True, blank=True)
+    to_email = models.CharField(max_length=254, blank=True, default="")
+    subject = models.TextField(blank=True, default="")
+    body_plain = models.TextField(blank=True, default="")
+    body_html = models.TextField(blank=True, default="")
+    sender_connection = models.ForeignKey(
+        EmailConnection, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    provider_message_id = models.CharField(max_length=255, blank=True, default="")
+    provider_thread_id = models.CharField(max_length=255, blank=True, default="")
+    error = models.TextField(blank=True, default="")
+    notes = models.TextField(blank=True, default="")
+    attempts = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["enrollment", "step"], name="%(app_label)s_%(class)s_one_per_step"),
+            models.CheckConstraint(
+                condition=Q(status__in=["scheduled", "ready", "sending", "sent", "failed", "completed", "cancelled"]),
+                name="%(app_label)s_%(class)s_status",
+            ),
+            models.CheckConstraint(
+                condition=Q(step_type__in=["reminder", "call", "task"]), name="%(app_label)s_%(class)s_step_type"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["company", "status", "scheduled_for"], name="sched_company_status_when"),
+            models.Index(fields=["company", "status", "-updated_at"], name="sched_company_status_changed"),
+            models.Index(
+                fields=["scheduled_for"], condition=Q(status="scheduled"), name="sched_due_scheduled"
+            ),
+            models.Index(fields=["enrollment", "status"], name="sched_enrollment_status"),
+            models.Index(fields=["provider_thread_id"], condition=~Q(provider_thread_id=""), name="sched_thread"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.step_type} {self.status} @ {self.scheduled_for:%Y-%m-%d %H:%M}Z"

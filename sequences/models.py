@@ -1,0 +1,80 @@
+import datetime
+import uuid
+
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Lower
+
+from connections.models import EmailConnection
+from daylit.models import Company
+
+MAX_OFFSET_DAYS = 3650
+
+
+class Sequence(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft"
+        ACTIVE = "active"
+        ARCHIVED = "archived"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="sequences")
+    name = models.CharField(max_length=200)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.DRAFT)
+    timezone = models.CharField(max_length=64, default="America/New_York")
+    send_followups_in_thread = models.BooleanField(default=False)
+    sender_connection = models.ForeignKey(
+        EmailConnection, null=True, blank=True, on_delete=models.SET_NULL, related_name="sequences"
+    )
+    auto_send = models.BooleanField(default=False)
+    stop_on_reply = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(Lower("name"), "company", name="%(app_label)s_%(class)s_name_ci_unique"),
+            models.CheckConstraint(
+                condition=Q(status__in=["draft", "active", "archived"]), name="%(app_label)s_%(class)s_status"
+            ),
+        ]
+        indexes = [models.Index(fields=["company", "-created_at"], name="sequence_company_new")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SequenceStep(models.Model):
+    class StepType(models.TextChoices):
+        REMINDER = "reminder"
+        CALL = "call"
+        TASK = "task"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    sequence = models.ForeignKey(Sequence, on_delete=models.CASCADE, related_name="steps")
+    step_type = models.CharField(max_length=8, choices=StepType.choices, default=StepType.REMINDER)
+    label = models.CharField(max_length=200, default="New Step")
+    offset_days = models.PositiveIntegerField(default=0)
+    offset_time = models.TimeField(default=datetime.time(9, 0))
+    is_active = models.BooleanField(default=True)
+    subject_template = models.TextField(blank=True, default="")
+    body_plain_template = models.TextField(blank=True, default="")
+    body_html_template = models.TextField(blank=True, default="")
+    instructions = models.TextField(blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["offset_days", "offset_time", "created_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(offset_days__gte=0, offset_days__lte=MAX_OFFSET_DAYS),
+                name="%(app_label)s_%(class)s_offset_days_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(step_type__in=["reminder", "call", "task"]), name="%(app_label)s_%(class)s_step_type"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.sequence.name}: {self.label}"

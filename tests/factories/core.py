@@ -1,0 +1,57 @@
+import datetime
+from decimal import Decimal
+
+import factory
+from django.contrib.auth import get_user_model
+
+from daylit.models import Company, Customer, Invoice, Member
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ("username",)
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    email = factory.LazyAttribute(lambda o: f"{o.username}@example.com")
+    first_name = factory.Faker("first_name")
+    last_name = factory.Faker("last_name")
+
+
+class CompanyFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Company
+
+    name = factory.Sequence(lambda n: f"Company {n}")
+
+
+class MemberFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Member
+
+    company = factory.SubFactory(CompanyFactory)
+    user = factory.SubFactory(UserFactory)
+    role = Member.Role.ADMIN
+
+
+class CustomerFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Customer
+
+    company = factory.SubFactory(CompanyFactory)
+    name = factory.Faker("company")
+    email = factory.Sequence(lambda n: f"ap{n}@customer.example")
+
+
+class InvoiceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Invoice
+
+    customer = factory.SubFactory(CustomerFactory)
+    company = factory.SelfAttribute("customer.company")
+    number = factory.Sequence(lambda n: f"INV-{n:05d}")
+    currency = "USD"
+    amount_due = Decimal("1250.00")
+    issue_date = datetime.date(2026, 10, 1)
+    due_date = datetime.date(2026, 10, 31)
+    status = Invoice.Status.OPEN
