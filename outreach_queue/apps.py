@@ -5,3 +5,6 @@ class OutreachQueueConfig(AppConfig):
     name = "outreach_queue"
     label = "queue"
     verbose_name = "Outreach queue"
+
+    def ready(self) -> None:
+        from outreach_queue import receivers  # noqa: F401  (connects to connections' webhook signals)
