@@ -1,0 +1,183 @@
+"""The template module on its own: validation, context building and sandboxed rendering."""
+
+import datetime
+from decimal import Decimal
+
+import pytest
+
+from sequences.models import SequenceStep
+from sequences.templating import (
+    CONTEXT_VARIABLES,
+    RenderedEmail,
+    TemplateRenderError,
+    build_context,
+    invoice_context,
+    render_step,
+    template_errors,
+)
+
+TODAY = datetime.date(2026, 11, 26)
+
+
+def make_context(**overrides):
+    values = {
+        "company_name": "Daylit",
+        "customer_name": "Acme <Corp>",
+        "customer_email": "ap@acme.example",
+        "invoice": {"number": "INV-1", "amount_due": Decimal("100.50"), "currency": "USD",
+                    "due_date": datetime.date(2026, 11, 1)},
+        "open_invoices": [
+            {"number": "INV-1", "amount_due": Decimal("100.50"), "currency": "USD",
+             "due_date": datetime.date(2026, 11, 1), "id": 7},
+            {"number": "INV-2", "amount_due": "20", "currency": "USD", "due_date": "2026-12-31"},
+        ],
+        "sender_name": "Dana",
+        "sender_email": "dana@seller.example",
+        "enrollment_start_date": datetime.date(2026, 11, 20),
+        "today": TODAY,
+    }
+    values.update(overrides)
+    return build_context(**values)
+
+
+def step(subject="", plain="", html=""):
+    return SequenceStep(subject_template=subject, body_plain_template=plain, body_html_template=html)
+
+
+def test_context_variables_cover_the_spec():
+    assert set(CONTEXT_VARIABLES) == {"customer", "company", "invoice", "invoices", "total_due", "sender",
+                                      "enrollment"}
+    assert set(CONTEXT_VARIABLES["invoice"]) == {"number", "amount_due", "currency", "due_date", "days_overdue"}
+
+
+def test_build_context_is_plain_data():
+    ctx = make_context()
+    assert ctx["invoice"] == {"number": "INV-1", "amount_due": Decimal("100.50"), "currency": "USD",
+                              "due_date": datetime.date(2026, 11, 1), "days_overdue": 25}
+    assert [i["number"] for i in ctx["invoices"]] == ["INV-1", "INV-2"]
+    assert ctx["invoices"][1]["days_overdue"] == 0
+    assert "id" not in ctx["invoices"][0]
+    assert ctx["total_due"] == Decimal("120.50")
+    assert ctx["enrollment"] == {"start_date": datetime.date(2026, 11, 20)}
+
+    def plain(value):
+        if isinstance(value, dict):
+            return all(isinstance(k, str) and plain(v) for k, v in value.items())
+        if isinstance(value, list):
+            return all(plain(v) for v in value)
+        return value is None or isinstance(value, (str, Decimal, datetime.date, int))
+
+    assert plain(ctx)
+
+
+def test_invoice_context_days_overdue():
+    inv = invoice_context(number="A", amount_due=5, currency="EUR", due_date=datetime.date(2026, 11, 30), today=TODAY)
+    assert inv["days_overdue"] == 0 and inv["amount_due"] == Decimal("5")
+    late = invoice_context(number="A", amount_due="5", currency="EUR", due_date="2026-11-16", today=TODAY)
+    assert late["days_overdue"] == 10
+
+
+def test_render_all_variables():
+    rendered = render_step(
+        step(
+            subject="Invoice {{ invoice.number }}: {{ invoice.amount_due }} {{ invoice.currency }}\n",
+            plain="Hi {{ customer.name }} ({{ customer.email }}), {{ company.name }} here. Total {{ total_due }}."
+            "{% for inv in invoices %} {{ inv.number }}/{{ inv.days_overdue }}{% endfor %}"
+            " Due {{ invoice.due_date }}, started {{ enrollment.start_date }}. {{ sender.name }} {{ sender.email }}",
+            html="<p>{{ customer.name }}</p>",
+        ),
+        make_context(),
+    )
+    assert rendered == RenderedEmail(
+        subject="Invoice INV-1: 100.50 USD",
+        body_plain="Hi Acme <Corp> (ap@acme.example), Daylit here. Total 120.50. INV-1/25 INV-2/0"
+        " Due 2026-11-01, started 2026-11-20. Dana dana@seller.example",
+        body_html="<p>Acme &lt;Corp&gt;</p>",
+    )
+
+
+def test_missing_invoice_is_a_clear_render_error():
+    with pytest.raises(TemplateRenderError) as exc:
+        render_step(step(subject="Invoice {{ invoice.number }}"), make_context(invoice=None, open_invoices=[]))
+    assert "subject_template" in str(exc.value) and "no open invoice" in str(exc.value)
+
+
+def test_missing_invoice_can_be_tested_for():
+    rendered = render_step(step(subject="{% if invoice %}{{ invoice.number }}{% else %}Your account{% endif %}"),
+                           make_context(invoice=None, open_invoices=[]))
+    assert rendered.subject == "Your account"
+    assert make_context(invoice=None, open_invoices=[])["total_due"] == Decimal("0.00")
+
+
+@pytest.mark.parametrize(
+    ("template", "message"),
+    [
+        ("{{ invoce.number }}", "unknown variable 'invoce'"),
+        ("{{ invoice.numbr }}", "unknown variable 'invoice.numbr'"),
+        ("{{ customer['emial'] }}", "unknown variable 'customer.emial'"),
+        ("{% for i in invoices %}{{ i.total }}{% endfor %}", "unknown variable 'i.total'"),
+        ("{{ customer.name.upper() }}", "unknown variable 'customer.name.upper'"),
+        ("{{ customer.items() }}", "unknown variable 'customer.items'"),
+        ("{{ range(10) }}", "unknown variable 'range'"),
+        ("{{ customer.__class__ }}", "attribute '__class__' is not allowed"),
+        ("{{ ''.__class__.__mro__ }}", "attribute '__class__' is not allowed"),
+        ("{{ customer|attr('__class__') }}", "No filter named 'attr'"),
+        ("{{ invoices|map(attribute='__class__')|list }}", "'__class__' is not allowed"),
+        ("{% include 'secrets.txt' %}", "include, import and extends are not supported"),
+        ("{{ customer.name ", "syntax error on line 1"),
+        ("{% if %}", "syntax error"),
+    ],
+)
+def test_template_errors(template, message):
+    errors = template_errors(subject=template)
+    assert list(errors) == ["subject_template"]
+    assert any(message in m for m in errors["subject_template"]), errors
+
+
+def test_template_errors_name_each_field():
+    errors = template_errors(subject="ok", body_plain="{{ nope }}", body_html="{% for %}")
+    assert set(errors) == {"body_plain_template", "body_html_template"}
+
+
+def test_valid_templates_have_no_errors():
+    assert template_errors(
+        subject="{{ invoice.number }} {{ invoices[0].number }} {{ invoices|length }}",
+        body_plain="{% set c = customer %}{{ c.name|upper }}{% for i in invoices %}{{ loop.index }}{% endfor %}",
+        body_html="{{ total_due|round(2) }} {{ invoice.due_date }} {{ customer['name'] }}",
+    ) == {}
+
+
+@pytest.mark.parametrize(
+    "template",
+    [
+        "{{ customer.__class__ }}",
+        "{{ ''.__class__.__mro__ }}",
+        "{{ 'a' * 1000000000 }}",
+        "{{ 10 ** 100000 }}",
+        "{{ '%999999999d' % 1 }}",
+        "{{ customer.update({'name': 'x'}) }}",
+        "{{ 1 / 0 }}",
+        "{% macro m() %}{{ m() }}{% endmacro %}{{ m() }}",
+    ],
+)
+def test_sandbox_refuses_at_render_time(template):
+    """Even a template that skipped validation (saved before a rule existed) cannot escape."""
+    with pytest.raises(TemplateRenderError):
+        render_step(step(subject=template), make_context())
+
+
+def test_attribute_bypass_renders_nothing_harmful():
+    rendered = render_step(step(subject="{{ invoices|map(attribute='__class__')|list }}"), make_context())
+    assert "class" not in rendered.subject
+
+
+def test_html_autoescaped_text_not():
+    ctx = make_context(customer_name="<script>x</script>")
+    rendered = render_step(step(subject="{{ customer.name }}", plain="{{ customer.name }}",
+                                html="{{ customer.name }}"), ctx)
+    assert rendered.subject == rendered.body_plain == "<script>x</script>"
+    assert rendered.body_html == "&lt;script&gt;x&lt;/script&gt;"
+
+
+def test_empty_templates_render_empty():
+    assert render_step(step(html="<p>{{ customer.name }}</p>"), make_context()).body_plain == ""
