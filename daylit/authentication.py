@@ -45,6 +45,6 @@ class HashedTokenAuthentication(authentication.BaseAuthentication):
         now = timezone.now()
         stale = now - timedelta(seconds=settings.API_TOKEN_TOUCH_SECONDS)
         if token.last_used_at is None or token.last_used_at < stale:
-            ApiToken.objects.filter(Q(last_used_at__isnull=True) | Q(last_used_at__lt=stale), pk=token.pk).update(
-                last_used_at=now
-            )
+            ApiToken.objects.filter(
+                Q(last_used_at__isnull=True) | Q(last_used_at__lt=stale), pk=token.pk
+            ).update(last_used_at=now)

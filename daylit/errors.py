@@ -52,7 +52,9 @@ class UpstreamError(DomainError):
     default_detail = "The email provider failed; try again."
     default_code = "upstream_error"
 
-    def __init__(self, detail=None, code=None, *, status_code: int | None = None, retry_after: int | None = None):
+    def __init__(
+        self, detail=None, code=None, *, status_code: int | None = None, retry_after: int | None = None
+    ):
         super().__init__(detail, code)
         if status_code is not None:
             self.status_code = status_code
@@ -91,7 +93,9 @@ def exception_handler(exc, context):
 
 def _django_messages(exc: DjangoValidationError):
     if hasattr(exc, "error_dict"):
-        return {field: [str(m) for e in errors for m in e.messages] for field, errors in exc.error_dict.items()}
+        return {
+            field: [str(m) for e in errors for m in e.messages] for field, errors in exc.error_dict.items()
+        }
     return {"non_field_errors": list(exc.messages)}
 
 

@@ -1,8 +1,8 @@
+from django.conf import settings
 from django.db import connection
 from django.http import JsonResponse
 from django.views.decorators.http import require_GET
-
-from daylit.celery import app as celery_app
+from kombu import Connection
 
 
 def _database() -> str:
@@ -17,7 +17,12 @@ def _database() -> str:
 
 def _broker() -> str:
     try:
-        with celery_app.connection_for_write() as conn:
+        broker = Connection(
+            settings.CELERY_BROKER_URL,
+            transport_options=settings.CELERY_BROKER_TRANSPORT_OPTIONS,
+            connect_timeout=2,
+        )
+        with broker as conn:
             conn.ensure_connection(max_retries=1, timeout=2)
         return "ok"
     except Exception as exc:  # noqa: BLE001
@@ -28,4 +33,6 @@ def _broker() -> str:
 def healthz(request):
     checks = {"database": _database(), "broker": _broker()}
     healthy = all(value == "ok" for value in checks.values())
-    return JsonResponse({"status": "ok" if healthy else "unavailable", **checks}, status=200 if healthy else 503)
+    return JsonResponse(
+        {"status": "ok" if healthy else "unavailable", **checks}, status=200 if healthy else 503
+    )

@@ -34,7 +34,9 @@ class Member(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["company", "user"], name="%(app_label)s_%(class)s_one_per_user"),
-            models.CheckConstraint(condition=Q(role__in=["admin", "member"]), name="%(app_label)s_%(class)s_role"),
+            models.CheckConstraint(
+                condition=Q(role__in=["admin", "member"]), name="%(app_label)s_%(class)s_role"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -82,10 +84,15 @@ class Invoice(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["company", "number"], name="%(app_label)s_%(class)s_number_unique"),
-            models.CheckConstraint(condition=Q(amount_due__gte=0), name="%(app_label)s_%(class)s_amount_nonneg"),
+            models.UniqueConstraint(
+                fields=["company", "number"], name="%(app_label)s_%(class)s_number_unique"
+            ),
             models.CheckConstraint(
-                condition=Q(due_date__gte=models.F("issue_date")), name="%(app_label)s_%(class)s_due_after_issue"
+                condition=Q(amount_due__gte=0), name="%(app_label)s_%(class)s_amount_nonneg"
+            ),
+            models.CheckConstraint(
+                condition=Q(due_date__gte=models.F("issue_date")),
+                name="%(app_label)s_%(class)s_due_after_issue",
             ),
             models.CheckConstraint(
                 condition=Q(status__in=["open", "paid", "void"]), name="%(app_label)s_%(class)s_status"

@@ -24,4 +24,6 @@ def invoice_list(*, company: Company, filters: dict) -> QuerySet[Invoice]:
 
 
 def open_invoices(*, customer: Customer) -> QuerySet[Invoice]:
-    return Invoice.objects.filter(customer=customer, status=Invoice.Status.OPEN).order_by("due_date", "number")
+    return Invoice.objects.filter(customer=customer, status=Invoice.Status.OPEN).order_by(
+        "due_date", "number"
+    )

@@ -15,7 +15,9 @@ from daylit.tokens import generate_key, hash_key, key_prefix
 def api_token_issue(*, user, description: str = "") -> tuple[ApiToken, str]:
     """Create a token and return it with its key: the key exists only in this return value."""
     key = generate_key()
-    token = ApiToken.objects.create(user=user, prefix=key_prefix(key), key_hash=hash_key(key), description=description)
+    token = ApiToken.objects.create(
+        user=user, prefix=key_prefix(key), key_hash=hash_key(key), description=description
+    )
     return token, key
 
 
@@ -25,14 +27,18 @@ def api_token_revoke(*, token: ApiToken) -> ApiToken:
     return token
 
 
-def member_create(*, company: Company, username: str, email: str = "", role: str = Member.Role.MEMBER) -> Member:
+def member_create(
+    *, company: Company, username: str, email: str = "", role: str = Member.Role.MEMBER
+) -> Member:
     with transaction.atomic():
         user, _ = get_user_model().objects.get_or_create(username=username, defaults={"email": email})
         member, _ = Member.objects.get_or_create(company=company, user=user, defaults={"role": role})
     return member
 
 
-def customer_create(*, company: Company, name: str, email: str = "", ar_owner: Member | None = None) -> Customer:
+def customer_create(
+    *, company: Company, name: str, email: str = "", ar_owner: Member | None = None
+) -> Customer:
     return Customer.objects.create(company=company, name=name, email=email, ar_owner=ar_owner)
 
 
@@ -79,5 +85,7 @@ def invoice_update(*, invoice: Invoice, data: dict[str, Any]) -> Invoice:
 
 def _invoice_conflict(exc: IntegrityError) -> Conflict:
     if "number_unique" in str(exc):
-        return Conflict("An invoice with this number already exists in this company.", code="duplicate_number")
+        return Conflict(
+            "An invoice with this number already exists in this company.", code="duplicate_number"
+        )
     raise exc

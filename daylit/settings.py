@@ -164,8 +164,15 @@ NYLAS_API_URI = env_str("NYLAS_API_URI", "https://api.us.nylas.com")
 NYLAS_CLIENT_ID = env_str("NYLAS_CLIENT_ID")
 NYLAS_WEBHOOK_SECRET = env_str("NYLAS_WEBHOOK_SECRET")
 NYLAS_TIMEOUT_SECONDS = env_int("NYLAS_TIMEOUT_SECONDS", 30)
+NYLAS_CALLBACK_URL = env_str("NYLAS_CALLBACK_URL", "http://127.0.0.1:8000/api/nylas/callback")
 
 API_TOKEN_TOUCH_SECONDS = env_int("API_TOKEN_TOUCH_SECONDS", 60)
+
+# Outreach queue: auto-send pacing per mailbox, and when a row left in `sending` counts as stuck.
+AUTO_SEND_RATE_PER_MINUTE = env_int("AUTO_SEND_RATE_PER_MINUTE", 60)
+AUTO_SEND_MAX_RETRIES = env_int("AUTO_SEND_MAX_RETRIES", 8)
+SENDING_STUCK_AFTER_SECONDS = env_int("SENDING_STUCK_AFTER_SECONDS", 300)
+NYLAS_IDEMPOTENCY_WINDOW_SECONDS = env_int("NYLAS_IDEMPOTENCY_WINDOW_SECONDS", 3600)
 
 LOGGING = {
     "version": 1,

@@ -50,7 +50,9 @@ class CompanyScopedAPIView(generics.GenericAPIView):
 
     def paginated(self, queryset, serializer_class):
         page = self.paginate_queryset(queryset)
-        return self.get_paginated_response(serializer_class(page, many=True, context=self.get_serializer_context()).data)
+        return self.get_paginated_response(
+            serializer_class(page, many=True, context=self.get_serializer_context()).data
+        )
 
 
 class CompanyScopedField(serializers.PrimaryKeyRelatedField):

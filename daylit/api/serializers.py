@@ -25,13 +25,27 @@ class CustomerFilters(serializers.Serializer):
 class InvoiceSerializer(serializers.ModelSerializer):
     customer_id = CompanyScopedField(Customer, source="customer")
     amount_due = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=Decimal("0"))
-    currency = serializers.RegexField(r"^[A-Z]{3}$", required=False, default="USD",
-                                      error_messages={"invalid": "Use a 3-letter ISO 4217 code such as USD."})
+    currency = serializers.RegexField(
+        r"^[A-Z]{3}$",
+        required=False,
+        default="USD",
+        error_messages={"invalid": "Use a 3-letter ISO 4217 code such as USD."},
+    )
 
     class Meta:
         model = Invoice
-        fields = ["id", "customer_id", "number", "currency", "amount_due", "issue_date", "due_date", "status",
-                  "paid_at", "created_at"]
+        fields = [
+            "id",
+            "customer_id",
+            "number",
+            "currency",
+            "amount_due",
+            "issue_date",
+            "due_date",
+            "status",
+            "paid_at",
+            "created_at",
+        ]
         read_only_fields = ["id", "paid_at", "created_at"]
 
     def validate(self, attrs):
@@ -40,7 +54,9 @@ class InvoiceSerializer(serializers.ModelSerializer):
         if issue and due and due < issue:
             raise serializers.ValidationError({"due_date": ["due_date cannot be before issue_date."]})
         if self.instance is not None and "customer" in attrs and attrs["customer"] != self.instance.customer:
-            raise serializers.ValidationError({"customer_id": ["An invoice cannot move to another customer."]})
+            raise serializers.ValidationError(
+                {"customer_id": ["An invoice cannot move to another customer."]}
+            )
         return attrs
 
 

@@ -15,7 +15,9 @@ class CustomerListCreateView(CompanyScopedAPIView):
     @extend_schema(parameters=[CustomerFilters])
     def get(self, request, company_id):
         filters = self.parse_query(CustomerFilters)
-        return self.paginated(selectors.customer_list(company=self.company, filters=filters), CustomerSerializer)
+        return self.paginated(
+            selectors.customer_list(company=self.company, filters=filters), CustomerSerializer
+        )
 
     def post(self, request, company_id):
         data = self.parse_body(CustomerSerializer)
@@ -45,7 +47,9 @@ class InvoiceListCreateView(CompanyScopedAPIView):
     @extend_schema(parameters=[InvoiceFilters])
     def get(self, request, company_id):
         filters = self.parse_query(InvoiceFilters)
-        return self.paginated(selectors.invoice_list(company=self.company, filters=filters), InvoiceSerializer)
+        return self.paginated(
+            selectors.invoice_list(company=self.company, filters=filters), InvoiceSerializer
+        )
 
     def post(self, request, company_id):
         data = self.parse_body(InvoiceSerializer)

@@ -40,8 +40,9 @@ def test_create_and_list(api, company, member):
 
 def test_ar_owner_of_other_company_does_not_exist(api, company, other_company):
     foreign = MemberFactory(company=other_company)
-    response = api.post(company_url(company, "customers"), {"name": "Acme", "ar_owner_id": str(foreign.id)},
-                        format="json")
+    response = api.post(
+        company_url(company, "customers"), {"name": "Acme", "ar_owner_id": str(foreign.id)}, format="json"
+    )
     assert response.status_code == 400
     assert "ar_owner_id" in response.json()
 
