@@ -1,0 +1,316 @@
+"""Writes of the enrollments app. Keyword-only, typed, each owning its transaction.
+
+Lock order, the same everywhere so two writers never wait on each other in a circle:
+sequence row -> scheduled rows -> enrollment rows. (The queue updates a row, then calls
+`enrollments_finish_if_done`, which locks the enrollment: rows before enrollments as well.)
+"""
+
+import datetime
+from collections.abc import Iterable
+from dataclasses import dataclass
+from uuid import UUID
+
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Exists, OuterRef, QuerySet
+from django.utils import timezone
+
+from daylit.errors import BadRequest, Conflict
+from daylit.models import Customer, Invoice, Member
+from enrollments.models import Enrollment, ScheduledStep
+from enrollments.scheduling import local_today, scheduled_instant
+from sequences.models import Sequence, SequenceStep
+
+MAX_BULK_CUSTOMERS = 10_000
+# Rows per INSERT. PostgreSQL gets them as UNNEST arrays (Django 5.2), so big batches are cheap; they
+# only bound the size of one statement.
+ENROLLMENT_BATCH_SIZE = 5_000
+SCHEDULED_STEP_BATCH_SIZE = 10_000
+
+STOP_REASON_DEFAULT = "stopped"
+STOP_REASON_RE_ENROLLED = "re_enrolled"
+STOP_REASON_ARCHIVED = "sequence_archived"
+STOP_REASON_PAID = "paid"
+STOP_REASON_FINISHED = "finished"
+
+_ONE_ACTIVE_CONSTRAINT = "enrollments_enrollment_one_active"
+
+
+@dataclass(frozen=True)
+class BulkEnrollResult:
+    enrolled_count: int  # customers newly enrolled
+    updated_count: int  # customers re-enrolled after their stale enrollment completed
+    skipped_count: int  # distinct ids that are not customers of the sequence's company
+
+
+@dataclass(frozen=True)
+class _StepPlan:
+    step_id: UUID
+    step_type: str
+    scheduled_for: datetime.datetime
+
+
+def enrollment_create(
+    *,
+    sequence: Sequence,
+    customer: Customer,
+    invoice: Invoice | None = None,
+    start_date: datetime.date | None = None,
+    created_by: Member | None = None,
+) -> tuple[Enrollment, bool]:
+    """Enroll one customer and schedule one row per active step. Returns (enrollment, created).
+
+    The sequence row is locked FOR SHARE: concurrent enrolls do not block each other, but an archive
+    (or a bulk enroll) of the same sequence waits, so nobody enrolls into a sequence being archived.
+    The partial unique constraint decides races between enrolls of the same customer: the loser's
+    INSERT fails inside a savepoint and it answers with the winner's enrollment, `created=False`.
+    Raises Conflict (409) unless the sequence is active, BadRequest when the customer or invoice
+    belongs elsewhere.
+    """
+    if customer.company_id != sequence.company_id:
+        raise BadRequest("The customer belongs to another company.", code="customer_not_found")
+    if invoice is not None and invoice.customer_id != customer.pk:
+        raise BadRequest("The invoice is not this customer's.", code="invoice_not_found")
+
+    with transaction.atomic():
+        locked = _lock_sequence(sequence.pk, exclusive=False)
+        _require_active(locked)
+        start = start_date or local_today(locked.timezone)
+        for _attempt in range(3):
+            try:
+                with transaction.atomic():  # savepoint: the outer transaction survives a lost race
+                    enrollment = Enrollment.objects.create(
+                        company_id=locked.company_id,
+                        sequence_id=locked.pk,
+                        customer_id=customer.pk,
+                        invoice=invoice,
+                        start_date=start,
+                        created_by=created_by,
+                    )
+            except IntegrityError as exc:
+                if _ONE_ACTIVE_CONSTRAINT not in str(exc):
+                    raise
+                existing = Enrollment.objects.filter(
+                    sequence_id=locked.pk, customer_id=customer.pk, status=Enrollment.Status.ACTIVE
+                ).first()
+                if existing is not None:
+                    return existing, False
+                continue  # the winner was stopped in between: try again
+            plans = _plan_steps(sequence_id=locked.pk, start_date=start, tz_name=locked.timezone)
+            ScheduledStep.objects.bulk_create(_rows([enrollment], plans))
+            return enrollment, True
+    raise Conflict("The customer's enrollment kept changing; try again.", code="enrollment_contention")
+
+
+def enrollments_bulk_create(
+    *,
+    sequence: Sequence,
+    customer_ids: Iterable[UUID],
+    start_date: datetime.date | None = None,
+    created_by: Member | None = None,
+) -> BulkEnrollResult:
+    """Enroll up to MAX_BULK_CUSTOMERS customers in a fixed number of queries.
+
+    Duplicate ids count once; ids that are not customers of the sequence's company are skipped.
+    Customers already active in the sequence are re-enrolled: the stale enrollment completes
+    ("re_enrolled") and its `scheduled` rows are cancelled, all in two UPDATEs. The sequence row is
+    locked FOR UPDATE for the whole transaction, so single enrolls (FOR SHARE) and other bulks of this
+    sequence wait instead of racing the set-based work. Raises Conflict unless the sequence is active,
+    BadRequest for an empty or oversized list.
+    """
+    unique_ids = list(dict.fromkeys(customer_ids))
+    if not unique_ids:
+        raise BadRequest("customer_ids must not be empty.", code="empty_customer_ids")
+    if len(unique_ids) > MAX_BULK_CUSTOMERS:
+        raise BadRequest(f"At most {MAX_BULK_CUSTOMERS} customers per request.", code="too_many_customers")
+
+    with transaction.atomic():
+        locked = _lock_sequence(sequence.pk, exclusive=True)
+        _require_active(locked)
+        start = start_date or local_today(locked.timezone)
+        found = list(
+            Customer.objects.filter(company_id=locked.company_id, pk__in=unique_ids).values_list(
+                "pk", flat=True
+            )
+        )
+        updated = 0
+        if found:
+            stale = Enrollment.objects.filter(
+                sequence_id=locked.pk, status=Enrollment.Status.ACTIVE, customer_id__in=found
+            )
+            updated = _complete(stale, reason=STOP_REASON_RE_ENROLLED)[0]
+            enrollments = [
+                Enrollment(
+                    company_id=locked.company_id,
+                    sequence_id=locked.pk,
+                    customer_id=customer_id,
+                    start_date=start,
+                    created_by=created_by,
+                )
+                for customer_id in found
+            ]
+            Enrollment.objects.bulk_create(enrollments, batch_size=ENROLLMENT_BATCH_SIZE)
+            plans = _plan_steps(sequence_id=locked.pk, start_date=start, tz_name=locked.timezone)
+            ScheduledStep.objects.bulk_create(_rows(enrollments, plans), batch_size=SCHEDULED_STEP_BATCH_SIZE)
+    return BulkEnrollResult(
+        enrolled_count=len(found) - updated, updated_count=updated, skipped_count=len(unique_ids) - len(found)
+    )
+
+
+def enrollment_stop(*, enrollment: Enrollment, reason: str | None = None) -> tuple[Enrollment, int]:
+    """Complete one enrollment and cancel its `scheduled` rows (`ready` ones stay for a person).
+
+    Idempotent: a completed enrollment is returned as it is with 0 cancelled. The completion is a
+    conditional UPDATE, so of two concurrent stops exactly one completes it and reports the rows.
+    """
+    completed, cancelled = _complete(
+        Enrollment.objects.filter(pk=enrollment.pk), reason=reason or STOP_REASON_DEFAULT
+    )
+    enrollment.refresh_from_db()
+    return enrollment, cancelled if completed else 0
+
+
+def enrollments_stop(*, enrollment_ids: Iterable[UUID], reason: str) -> int:
+    """Complete the active ones among `enrollment_ids` and cancel their `scheduled` rows, set-based.
+
+    Returns how many enrollments this call completed. Safe to call twice (the second stops none).
+    """
+    ids = list(enrollment_ids)
+    if not ids:
+        return 0
+    return _complete(Enrollment.objects.filter(pk__in=ids), reason=reason)[0]
+
+
+def enrollments_stop_for_sequence(*, sequence: Sequence, reason: str = STOP_REASON_ARCHIVED) -> int:
+    """Complete every active enrollment of a sequence (archive) and cancel their scheduled rows."""
+    return _complete(Enrollment.objects.filter(sequence_id=sequence.pk), reason=reason)[0]
+
+
+def enrollments_stop_for_paid_invoice(*, invoice: Invoice) -> int:
+    """After `invoice` was paid: stop the customer's active enrollments that reference it or, when the
+    customer has no open invoice left, all of the customer's active enrollments ("paid").
+
+    Runs inside the paying transaction (the `invoice_paid` signal), so it commits or rolls back with it.
+    """
+    enrollments = Enrollment.objects.filter(customer_id=invoice.customer_id)
+    has_open = Invoice.objects.filter(customer_id=invoice.customer_id, status=Invoice.Status.OPEN).exists()
+    if has_open:
+        enrollments = enrollments.filter(invoice_id=invoice.pk)
+    return _complete(enrollments, reason=STOP_REASON_PAID)[0]
+
+
+def enrollments_finish_if_done(*, enrollment_ids: Iterable[UUID]) -> int:
+    """Complete ("finished") the active enrollments among `enrollment_ids` with no row left outside
+    ScheduledStep.END_STATES. Returns how many it completed.
+
+    The enrollments are locked (in id order) before the check: two transactions that each ended the
+    last-but-one row would otherwise each see the other's row as still open and neither finish.
+    """
+    ids = sorted(set(enrollment_ids))
+    if not ids:
+        return 0
+    with transaction.atomic():
+        locked = list(
+            Enrollment.objects.select_for_update()
+            .filter(pk__in=ids, status=Enrollment.Status.ACTIVE)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        if not locked:
+            return 0
+        open_rows = ScheduledStep.objects.filter(enrollment_id=OuterRef("pk")).exclude(
+            status__in=ScheduledStep.END_STATES
+        )
+        now = timezone.now()
+        return (
+            Enrollment.objects.filter(pk__in=locked, status=Enrollment.Status.ACTIVE)
+            .exclude(Exists(open_rows))
+            .update(
+                status=Enrollment.Status.COMPLETED,
+                stop_reason=STOP_REASON_FINISHED,
+                completed_at=now,
+                updated_at=now,
+            )
+        )
+
+
+# --- helpers -------------------------------------------------------------------------------------
+
+
+def _complete(enrollments: QuerySet[Enrollment], *, reason: str) -> tuple[int, int]:
+    """Complete the active enrollments of `enrollments` and cancel their `scheduled` rows.
+
+    Two set-based UPDATEs, rows first (see the lock order in the module docstring). Returns
+    (enrollments completed, rows cancelled).
+    """
+    active = enrollments.filter(status=Enrollment.Status.ACTIVE)
+    now = timezone.now()
+    with transaction.atomic():
+        cancelled = ScheduledStep.objects.filter(
+            enrollment__in=active.values("pk"), status=ScheduledStep.Status.SCHEDULED
+        ).update(status=ScheduledStep.Status.CANCELLED, processed_at=now, updated_at=now)
+        completed = active.update(
+            status=Enrollment.Status.COMPLETED, stop_reason=reason, completed_at=now, updated_at=now
+        )
+    return completed, cancelled
+
+
+def _lock_sequence(sequence_id: UUID, *, exclusive: bool) -> Sequence:
+    """Re-read the sequence inside the caller's transaction, locked.
+
+    FOR SHARE (single enroll) lets enrolls run side by side while still conflicting with the UPDATE of
+    an archive and with a bulk's FOR UPDATE. Django has no FOR SHARE, hence the raw query. SQLite
+    (the embedded default) has no row locks: its transactions already serialise writers.
+    """
+    queryset = Sequence.objects.only("id", "company_id", "status", "timezone")
+    if exclusive:
+        return queryset.select_for_update().get(pk=sequence_id)
+    if connection.vendor != "postgresql":
+        return queryset.get(pk=sequence_id)
+    table = Sequence._meta.db_table
+    sql = f'SELECT "id", "company_id", "status", "timezone" FROM "{table}" WHERE "id" = %s FOR SHARE'  # noqa: S608
+    rows = list(Sequence.objects.raw(sql, [sequence_id]))
+    if not rows:
+        raise Sequence.DoesNotExist
+    return rows[0]
+
+
+def _require_active(sequence: Sequence) -> None:
+    if sequence.status != Sequence.Status.ACTIVE:
+        raise Conflict(
+            f"Only active sequences accept enrollments; this one is {sequence.status}.",
+            code="sequence_not_active",
+        )
+
+
+def _plan_steps(*, sequence_id: UUID, start_date: datetime.date, tz_name: str) -> list[_StepPlan]:
+    """When each active step falls for enrollments starting on `start_date`: one query, computed once
+    per step (every enrollment of a bulk shares the start date, so the times are shared too)."""
+    steps = SequenceStep.objects.filter(sequence_id=sequence_id, is_active=True).values_list(
+        "id", "step_type", "offset_days", "offset_time"
+    )
+    return [
+        _StepPlan(
+            step_id=step_id,
+            step_type=step_type,
+            scheduled_for=scheduled_instant(
+                start_date=start_date, offset_days=offset_days, offset_time=offset_time, tz_name=tz_name
+            ),
+        )
+        for step_id, step_type, offset_days, offset_time in steps
+    ]
+
+
+def _rows(enrollments: list[Enrollment], plans: list[_StepPlan]) -> list[ScheduledStep]:
+    return [
+        ScheduledStep(
+            company_id=enrollment.company_id,
+            enrollment_id=enrollment.pk,
+            sequence_id=enrollment.sequence_id,
+            step_id=plan.step_id,
+            customer_id=enrollment.customer_id,
+            step_type=plan.step_type,
+            scheduled_for=plan.scheduled_for,
+        )
+        for enrollment in enrollments
+        for plan in plans
+    ]
