@@ -6,3 +6,6 @@ class DaylitConfig(AppConfig):
     label = "daylit"
     verbose_name = "Core"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from daylit import schema  # noqa: F401  (registers the OpenAPI auth extension)

@@ -12,7 +12,7 @@ from daylit.models import Customer, Invoice
 class CustomerListCreateView(CompanyScopedAPIView):
     serializer_class = CustomerSerializer
 
-    @extend_schema(parameters=[CustomerFilters])
+    @extend_schema(parameters=[CustomerFilters], responses=CustomerSerializer(many=True))
     def get(self, request, company_id):
         filters = self.parse_query(CustomerFilters)
         return self.paginated(
@@ -44,7 +44,7 @@ class CustomerDetailView(CompanyScopedAPIView):
 class InvoiceListCreateView(CompanyScopedAPIView):
     serializer_class = InvoiceSerializer
 
-    @extend_schema(parameters=[InvoiceFilters])
+    @extend_schema(parameters=[InvoiceFilters], responses=InvoiceSerializer(many=True))
     def get(self, request, company_id):
         filters = self.parse_query(InvoiceFilters)
         return self.paginated(
