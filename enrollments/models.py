@@ -17,10 +17,12 @@ class Enrollment(models.Model):
     company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="enrollments")
     sequence = models.ForeignKey(Sequence, on_delete=models.CASCADE, related_name="enrollments")
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="enrollments")
-    invoice = models.ForeignKey(Invoice, null=True, blank=True, on_delete=models.SET_NULL, related_name="enrollments")
+    invoice = models.ForeignKey(
+        Invoice, null=True, blank=True, on_delete=models.SET_NULL, related_name="enrollments"
+    )
     status = models.CharField(max_length=9, choices=Status.choices, default=Status.ACTIVE)
     start_date = models.DateField()
-    stop_reason = models.CharField(max_length=200, null=True, blank=True)
+    stop_reason = models.CharField(max_length=200, null=True, blank=True)  # noqa: DJ001  (SPEC: null while active)
     completed_at = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(Member, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -98,13 +100,18 @@ class ScheduledStep(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["enrollment", "step"], name="%(app_label)s_%(class)s_one_per_step"),
+            models.UniqueConstraint(
+                fields=["enrollment", "step"], name="%(app_label)s_%(class)s_one_per_step"
+            ),
             models.CheckConstraint(
-                condition=Q(status__in=["scheduled", "ready", "sending", "sent", "failed", "completed", "cancelled"]),
+                condition=Q(
+                    status__in=["scheduled", "ready", "sending", "sent", "failed", "completed", "cancelled"]
+                ),
                 name="%(app_label)s_%(class)s_status",
             ),
             models.CheckConstraint(
-                condition=Q(step_type__in=["reminder", "call", "task"]), name="%(app_label)s_%(class)s_step_type"
+                condition=Q(step_type__in=["reminder", "call", "task"]),
+                name="%(app_label)s_%(class)s_step_type",
             ),
         ]
         indexes = [
@@ -114,7 +121,9 @@ class ScheduledStep(models.Model):
                 fields=["scheduled_for"], condition=Q(status="scheduled"), name="sched_due_scheduled"
             ),
             models.Index(fields=["enrollment", "status"], name="sched_enrollment_status"),
-            models.Index(fields=["provider_thread_id"], condition=~Q(provider_thread_id=""), name="sched_thread"),
+            models.Index(
+                fields=["provider_thread_id"], condition=~Q(provider_thread_id=""), name="sched_thread"
+            ),
         ]
 
     def __str__(self) -> str:

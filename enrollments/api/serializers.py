@@ -1,0 +1,99 @@
+import datetime
+
+from rest_framework import serializers
+
+from daylit.api.base import CompanyScopedField
+from daylit.api.fields import CommaSeparatedChoiceField
+from daylit.models import Customer, Invoice
+from enrollments.models import Enrollment
+from enrollments.services import MAX_BULK_CUSTOMERS
+from sequences.models import Sequence
+
+# Far enough apart for any real backdating or planning; keeps start_date + 3650 days and every zone's
+# conversion inside datetime's range.
+EARLIEST_START = datetime.date(1900, 1, 1)
+LATEST_START = datetime.date(2999, 12, 31)
+
+
+class StartDateField(serializers.DateField):
+    def __init__(self, **kwargs):
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("allow_null", True)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, value):
+        parsed = super().to_internal_value(value)
+        if not EARLIEST_START <= parsed <= LATEST_START:
+            raise serializers.ValidationError(
+                f"start_date must be between {EARLIEST_START.isoformat()} and {LATEST_START.isoformat()}."
+            )
+        return parsed
+
+
+class EnrollmentSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Enrollment
+        fields = [
+            "id",
+            "sequence_id",
+            "customer_id",
+            "invoice_id",
+            "status",
+            "start_date",
+            "stop_reason",
+            "completed_at",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class EnrollInput(serializers.Serializer):
+    sequence_id = CompanyScopedField(Sequence)
+    customer_id = CompanyScopedField(Customer)
+    invoice_id = CompanyScopedField(Invoice, required=False, allow_null=True)
+    start_date = StartDateField()
+
+    def validate(self, attrs):
+        invoice = attrs.get("invoice_id")
+        if invoice is not None and invoice.customer_id != attrs["customer_id"].pk:
+            raise serializers.ValidationError({"invoice_id": ["This invoice belongs to another customer."]})
+        return attrs
+
+
+class EnrollResponse(serializers.Serializer):
+    created = serializers.BooleanField()
+    enrollment = EnrollmentSerializer()
+
+
+class BulkEnrollInput(serializers.Serializer):
+    customer_ids = serializers.ListField(
+        child=serializers.UUIDField(),
+        min_length=1,
+        max_length=MAX_BULK_CUSTOMERS,
+        error_messages={
+            "min_length": "Give at least one customer id.",
+            "max_length": f"At most {MAX_BULK_CUSTOMERS} customer ids per request; split the list.",
+        },
+    )
+    start_date = StartDateField()
+
+
+class BulkEnrollResponse(serializers.Serializer):
+    enrolled_count = serializers.IntegerField()
+    updated_count = serializers.IntegerField()
+    skipped_count = serializers.IntegerField()
+
+
+class StopInput(serializers.Serializer):
+    stop_reason = serializers.CharField(required=False, allow_null=True, allow_blank=True, max_length=200)
+
+
+class StopResponse(serializers.Serializer):
+    enrollment = EnrollmentSerializer()
+    cancelled_scheduled_steps = serializers.IntegerField()
+
+
+class EnrollmentFilters(serializers.Serializer):
+    sequence_id = serializers.UUIDField(required=False)
+    customer_id = serializers.UUIDField(required=False)
+    status = CommaSeparatedChoiceField(Enrollment.Status.values)
