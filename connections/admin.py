@@ -1,16 +1,38 @@
 from django.contrib import admin
 
-from connections.models import EmailConnection, OutboxMessage
+from connections.models import EmailConnection, OutboxMessage, WebhookDelivery
 
 
 @admin.register(EmailConnection)
 class EmailConnectionAdmin(admin.ModelAdmin):
-    list_display = ["email", "company", "member", "provider", "status", "allow_shared_sending", "created_at"]
+    list_display = ["email", "company", "owner", "provider", "status", "allow_shared_sending", "created_at"]
     list_filter = ["status", "provider", "allow_shared_sending"]
-    search_fields = ["email", "grant_id", "company__name"]
+    search_fields = ["email", "grant_id", "company__name", "member__user__username", "member__user__email"]
     list_select_related = ["company", "member__user"]
     raw_id_fields = ["company", "member"]
     readonly_fields = ["grant_id", "created_at", "updated_at"]
+
+    @admin.display(description="Owner", ordering="member__user__username")
+    def owner(self, obj: EmailConnection) -> str:
+        return obj.member.display_name if obj.member else "—"
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(admin.ModelAdmin):
+    """The log of Nylas notifications, read-only: what arrived, when, and what we did with it."""
+
+    list_display = ["received_at", "event_type", "grant_id", "outcome", "processed_at", "duplicates"]
+    list_filter = ["event_type", ("processed_at", admin.EmptyFieldListFilter)]
+    search_fields = ["notification_id", "grant_id", "outcome"]
+    date_hierarchy = "received_at"
+    ordering = ["-received_at"]
+    readonly_fields = [f.name for f in WebhookDelivery._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(OutboxMessage)

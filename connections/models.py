@@ -70,3 +70,47 @@ class OutboxMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.to_email}: {self.subject[:60]}"
+
+
+class OAuthState(models.Model):
+    """The one-time half of a hosted-auth `state`: the signed token carries this nonce, and the callback
+    consumes the row with one conditional UPDATE, so a replayed state finds it already used.
+    """
+
+    nonce = models.CharField(max_length=64, primary_key=True)
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.nonce[:8]}… ({'used' if self.used_at else 'open'})"
+
+
+class WebhookDelivery(models.Model):
+    """Every Nylas notification we accepted, keyed by its envelope `id` (Nylas delivers at least once).
+
+    The unique `notification_id` is the dedupe: a repeated delivery inserts nothing. `processed_at` is set
+    in the same transaction as the work, so a task run twice does the work once.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    notification_id = models.CharField(max_length=255)
+    event_type = models.CharField(max_length=100)
+    grant_id = models.CharField(max_length=255, blank=True, default="")
+    payload = models.JSONField()
+    received_at = models.DateTimeField(auto_now_add=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(max_length=255, blank=True, default="")
+    duplicates = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["notification_id"], name="%(app_label)s_%(class)s_notification_unique"
+            ),
+        ]
+        indexes = [models.Index(fields=["-received_at"], name="webhook_received")]
+        verbose_name_plural = "webhook deliveries"
+
+    def __str__(self) -> str:
+        return f"{self.event_type} {self.notification_id}"

@@ -1,3 +1,22 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from connections.api import views
+
+urlpatterns = [
+    path("email-connections", views.EmailConnectionListView.as_view(), name="email-connection-list"),
+    path(
+        "email-connections/nylas/start",
+        views.NylasOAuthStartView.as_view(),
+        name="email-connection-oauth-start",
+    ),
+    path(
+        "email-connections/<uuid:connection_id>",
+        views.EmailConnectionDetailView.as_view(),
+        name="email-connection-detail",
+    ),
+    path(
+        "email-connections/<uuid:connection_id>/revoke",
+        views.EmailConnectionRevokeView.as_view(),
+        name="email-connection-revoke",
+    ),
+]

@@ -1,0 +1,40 @@
+"""Celery tasks of the connections app: thin wrappers over services, safe to run twice."""
+
+import logging
+from datetime import timedelta
+
+from celery import shared_task
+from django.utils import timezone
+
+from connections import services
+from connections.models import WebhookDelivery
+
+logger = logging.getLogger(__name__)
+
+SWEEP_AFTER = timedelta(minutes=2)
+SWEEP_BATCH = 500
+
+
+@shared_task(name="connections.process_webhook_delivery")
+def process_webhook_delivery(delivery_id: str) -> str | None:
+    """Act on one recorded Nylas notification; a processed or missing delivery is a no-op."""
+    return services.webhook_delivery_process(delivery_id=delivery_id)
+
+
+@shared_task(name="connections.sweep_webhook_deliveries")
+def sweep_webhook_deliveries() -> int:
+    """Process deliveries whose task was lost (broker down at enqueue, worker crash). Idempotent."""
+    stale = timezone.now() - SWEEP_AFTER
+    ids = list(
+        WebhookDelivery.objects.filter(processed_at__isnull=True, received_at__lt=stale)
+        .order_by("received_at")
+        .values_list("id", flat=True)[:SWEEP_BATCH]
+    )
+    done = 0
+    for delivery_id in ids:
+        try:
+            done += services.webhook_delivery_process(delivery_id=delivery_id) is not None
+        except Exception as exc:  # one poison delivery must not block the rest; its row keeps the reason
+            logger.exception("Webhook delivery %s failed", delivery_id)
+            WebhookDelivery.objects.filter(pk=delivery_id).update(outcome=f"error: {exc}"[:255])
+    return done

@@ -1,0 +1,171 @@
+"""Nylas webhook notifications: verifying them, and turning each handled event into one action.
+
+The view verifies and records; `handle_event` runs later in a Celery task (through
+`services.webhook_delivery_process`), inside the transaction that marks the delivery processed. Mail
+events are resolved to one of our connections here and handed to the apps above through the signals in
+`connections.signals`; grant events change the connection directly. Every path returns an outcome
+string for the delivery log; an unknown event is "ignored", never an error.
+"""
+
+import hashlib
+import hmac
+import json
+from collections.abc import Callable
+from typing import Any
+
+from connections import services
+from connections.models import EmailConnection
+from connections.signals import bounce_detected, reply_received
+from daylit.errors import BadRequest
+
+
+def signature_valid(*, raw_body: bytes, signature: str | None, secret: str) -> bool:
+    """`X-Nylas-Signature` is the hex HMAC-SHA256 of the raw body keyed by the webhook secret."""
+    if not signature or not secret:
+        return False
+    expected = hmac.new(secret.encode(), raw_body, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(expected, signature.strip().lower())
+
+
+def parse_envelope(raw_body: bytes) -> dict[str, Any]:
+    """The JSON envelope, with a string `id` and `type`; anything else is a 400 that says what is wrong."""
+    try:
+        envelope = json.loads(raw_body)
+    except (ValueError, UnicodeDecodeError):
+        raise BadRequest("The body is not valid JSON.", code="invalid_json") from None
+    if not isinstance(envelope, dict):
+        raise BadRequest(
+            "The body must be a JSON object (a Nylas notification envelope).", code="invalid_envelope"
+        )
+    for key in ("id", "type"):
+        value = envelope.get(key)
+        if not isinstance(value, str) or not value or len(value) > 255:
+            raise BadRequest(
+                f"The envelope needs a string `{key}` (at most 255 characters).", code="invalid_envelope"
+            )
+    return envelope
+
+
+def handle_event(*, event_type: str, envelope: dict[str, Any]) -> str:
+    handler = _HANDLERS.get(event_type)
+    if handler is None:
+        return f"ignored: unhandled event type {event_type}"
+    data = envelope.get("data") if isinstance(envelope.get("data"), dict) else {}
+    obj = data.get("object") if isinstance(data.get("object"), dict) else {}
+    grant_id = _text(obj.get("grant_id")) or _text(data.get("grant_id"))
+    if not grant_id:
+        return "ignored: no grant id"
+    return handler(grant_id, obj)
+
+
+def _message_created(grant_id: str, obj: dict[str, Any]) -> str:
+    connection = _connection(grant_id)
+    if connection is None:
+        return "ignored: unknown grant"
+    thread_id = _text(obj.get("thread_id"))
+    if not thread_id:
+        return "ignored: message has no thread"
+    senders = [_text(p.get("email")).lower() for p in obj.get("from") or [] if isinstance(p, dict)]
+    senders = [s for s in senders if s]
+    if not senders:
+        return "ignored: message has no sender"
+    if connection.email.lower() in senders:
+        return "ignored: sent from the connection's own address"
+    return _send(
+        reply_received,
+        connection=connection,
+        grant_id=grant_id,
+        thread_id=thread_id,
+        message_id=_text(obj.get("id")),
+        root_message_id="",
+        from_email=senders[0],
+    )
+
+
+def _thread_replied(grant_id: str, obj: dict[str, Any]) -> str:
+    connection = _connection(grant_id)
+    if connection is None:
+        return "ignored: unknown grant"
+    if obj.get("from_self") is True:
+        return "ignored: reply from the connection's own address"
+    thread_id, root = _text(obj.get("thread_id")), _text(obj.get("root_message_id"))
+    if not thread_id and not root:
+        return "ignored: no thread or root message"
+    return _send(
+        reply_received,
+        connection=connection,
+        grant_id=grant_id,
+        thread_id=thread_id,
+        message_id=_text(obj.get("message_id")),
+        root_message_id=root,
+        from_email="",
+    )
+
+
+def _bounce_detected(grant_id: str, obj: dict[str, Any]) -> str:
+    connection = _connection(grant_id)
+    if connection is None:
+        return "ignored: unknown grant"
+    origin = obj.get("origin") if isinstance(obj.get("origin"), dict) else {}
+    message_ids = sorted({i for i in (_text(origin.get("id")), _text(obj.get("message_id"))) if i})
+    if not message_ids:
+        return "ignored: bounce names no message"
+    reason = _text(obj.get("bounce_reason")) or _text(obj.get("type")) or "unknown reason"
+    code = _text(obj.get("code"))
+    return _send(
+        bounce_detected,
+        connection=connection,
+        grant_id=grant_id,
+        message_ids=message_ids,
+        thread_id=_text(obj.get("thread_id")),
+        reason=f"{code} {reason}".strip() if code else reason,
+        bounced_addresses=_text(obj.get("bounced_addresses")),
+    )
+
+
+def _grant_expired(grant_id: str, obj: dict[str, Any]) -> str:
+    return services.email_connection_set_status_by_grant(
+        grant_id=grant_id, status=EmailConnection.Status.ERROR
+    )
+
+
+def _grant_updated(grant_id: str, obj: dict[str, Any]) -> str:
+    if _text(obj.get("grant_status")) != "invalid":
+        return "ignored: grant update without invalid status"
+    return services.email_connection_set_status_by_grant(
+        grant_id=grant_id, status=EmailConnection.Status.ERROR
+    )
+
+
+def _grant_deleted(grant_id: str, obj: dict[str, Any]) -> str:
+    return services.email_connection_set_status_by_grant(
+        grant_id=grant_id, status=EmailConnection.Status.REVOKED
+    )
+
+
+_HANDLERS: dict[str, Callable[[str, dict[str, Any]], str]] = {
+    "message.created": _message_created,
+    "message.created.truncated": _message_created,
+    "thread.replied": _thread_replied,
+    "message.bounce_detected": _bounce_detected,
+    "grant.expired": _grant_expired,
+    "grant.updated": _grant_updated,
+    "grant.deleted": _grant_deleted,
+}
+
+
+def _connection(grant_id: str) -> EmailConnection | None:
+    return EmailConnection.objects.filter(grant_id=grant_id).only("id", "email", "company_id").first()
+
+
+def _send(signal, *, connection: EmailConnection, **kwargs: Any) -> str:
+    """Receivers return outcome strings; errors propagate (the delivery stays unprocessed, the task fails)."""
+    responses = signal.send(
+        sender=EmailConnection, connection_id=connection.id, company_id=connection.company_id, **kwargs
+    )
+    outcomes = [str(result) for _, result in responses if result]
+    return "; ".join(outcomes) or "ignored: nothing listens for this event"
+
+
+def _text(value: Any) -> str:
+    return value.strip() if isinstance(value, str) else ""
