@@ -4,6 +4,7 @@ import factory
 from django.utils import timezone
 
 from enrollments.models import Enrollment, ScheduledStep
+from sequences.models import Sequence
 from tests.factories.core import CustomerFactory
 from tests.factories.sequences import SequenceFactory, SequenceStepFactory
 
@@ -31,3 +32,20 @@ class ScheduledStepFactory(factory.django.DjangoModelFactory):
     step_type = factory.SelfAttribute("step.step_type")
     status = ScheduledStep.Status.SCHEDULED
     scheduled_for = factory.LazyFunction(timezone.now)
+
+
+def active_sequence_with_steps(*, company, steps: int = 3, timezone_name: str = "America/New_York", **kwargs):
+    """An active sequence whose steps fall on days 0, 3, 6, ... at 09:00 local (reminder, call, task...)."""
+    sequence = SequenceFactory(
+        company=company, status=Sequence.Status.ACTIVE, timezone=timezone_name, **kwargs
+    )
+    kinds = ["reminder", "call", "task"]
+    for index in range(steps):
+        SequenceStepFactory(
+            sequence=sequence,
+            step_type=kinds[index % 3],
+            offset_days=3 * index,
+            offset_time=datetime.time(9, 0),
+            label=f"Step {index + 1}",
+        )
+    return sequence
