@@ -19,7 +19,7 @@ from daylit.api.base import CompanyScopedAPIView
 from daylit.errors import BadRequest, DomainError
 
 WEBHOOK_ACK = inline_serializer(
-    "NylasWebhookAck", {"status": serializers.ChoiceField(["accepted", "duplicate"])}
+    "NylasWebhookAck", {"status": serializers.CharField(help_text="`accepted`, or `duplicate` for a repeat")}
 )
 
 
