@@ -72,7 +72,12 @@ class SequenceStep(models.Model):
                 name="%(app_label)s_%(class)s_offset_days_range",
             ),
             models.CheckConstraint(
-                condition=Q(step_type__in=["reminder", "call", "task"]), name="%(app_label)s_%(class)s_step_type"
+                condition=Q(step_type__in=["reminder", "call", "task"]),
+                name="%(app_label)s_%(class)s_step_type",
+            ),
+            # offset_time is a time of day to the minute ("HH:MM"): no seconds stored.
+            models.CheckConstraint(
+                condition=Q(offset_time__second=0), name="%(app_label)s_%(class)s_offset_time_whole_minute"
             ),
         ]
 

@@ -24,11 +24,20 @@ def make_context(**overrides):
         "company_name": "Daylit",
         "customer_name": "Acme <Corp>",
         "customer_email": "ap@acme.example",
-        "invoice": {"number": "INV-1", "amount_due": Decimal("100.50"), "currency": "USD",
-                    "due_date": datetime.date(2026, 11, 1)},
+        "invoice": {
+            "number": "INV-1",
+            "amount_due": Decimal("100.50"),
+            "currency": "USD",
+            "due_date": datetime.date(2026, 11, 1),
+        },
         "open_invoices": [
-            {"number": "INV-1", "amount_due": Decimal("100.50"), "currency": "USD",
-             "due_date": datetime.date(2026, 11, 1), "id": 7},
+            {
+                "number": "INV-1",
+                "amount_due": Decimal("100.50"),
+                "currency": "USD",
+                "due_date": datetime.date(2026, 11, 1),
+                "id": 7,
+            },
             {"number": "INV-2", "amount_due": "20", "currency": "USD", "due_date": "2026-12-31"},
         ],
         "sender_name": "Dana",
@@ -45,15 +54,33 @@ def step(subject="", plain="", html=""):
 
 
 def test_context_variables_cover_the_spec():
-    assert set(CONTEXT_VARIABLES) == {"customer", "company", "invoice", "invoices", "total_due", "sender",
-                                      "enrollment"}
-    assert set(CONTEXT_VARIABLES["invoice"]) == {"number", "amount_due", "currency", "due_date", "days_overdue"}
+    assert set(CONTEXT_VARIABLES) == {
+        "customer",
+        "company",
+        "invoice",
+        "invoices",
+        "total_due",
+        "sender",
+        "enrollment",
+    }
+    assert set(CONTEXT_VARIABLES["invoice"]) == {
+        "number",
+        "amount_due",
+        "currency",
+        "due_date",
+        "days_overdue",
+    }
 
 
 def test_build_context_is_plain_data():
     ctx = make_context()
-    assert ctx["invoice"] == {"number": "INV-1", "amount_due": Decimal("100.50"), "currency": "USD",
-                              "due_date": datetime.date(2026, 11, 1), "days_overdue": 25}
+    assert ctx["invoice"] == {
+        "number": "INV-1",
+        "amount_due": Decimal("100.50"),
+        "currency": "USD",
+        "due_date": datetime.date(2026, 11, 1),
+        "days_overdue": 25,
+    }
     assert [i["number"] for i in ctx["invoices"]] == ["INV-1", "INV-2"]
     assert ctx["invoices"][1]["days_overdue"] == 0
     assert "id" not in ctx["invoices"][0]
@@ -71,7 +98,9 @@ def test_build_context_is_plain_data():
 
 
 def test_invoice_context_days_overdue():
-    inv = invoice_context(number="A", amount_due=5, currency="EUR", due_date=datetime.date(2026, 11, 30), today=TODAY)
+    inv = invoice_context(
+        number="A", amount_due=5, currency="EUR", due_date=datetime.date(2026, 11, 30), today=TODAY
+    )
     assert inv["days_overdue"] == 0 and inv["amount_due"] == Decimal("5")
     late = invoice_context(number="A", amount_due="5", currency="EUR", due_date="2026-11-16", today=TODAY)
     assert late["days_overdue"] == 10
@@ -81,9 +110,11 @@ def test_render_all_variables():
     rendered = render_step(
         step(
             subject="Invoice {{ invoice.number }}: {{ invoice.amount_due }} {{ invoice.currency }}\n",
-            plain="Hi {{ customer.name }} ({{ customer.email }}), {{ company.name }} here. Total {{ total_due }}."
+            plain="Hi {{ customer.name }} ({{ customer.email }}), {{ company.name }} here."
+            " Total {{ total_due }}."
             "{% for inv in invoices %} {{ inv.number }}/{{ inv.days_overdue }}{% endfor %}"
-            " Due {{ invoice.due_date }}, started {{ enrollment.start_date }}. {{ sender.name }} {{ sender.email }}",
+            " Due {{ invoice.due_date }}, started {{ enrollment.start_date }}."
+            " {{ sender.name }} {{ sender.email }}",
             html="<p>{{ customer.name }}</p>",
         ),
         make_context(),
@@ -98,13 +129,17 @@ def test_render_all_variables():
 
 def test_missing_invoice_is_a_clear_render_error():
     with pytest.raises(TemplateRenderError) as exc:
-        render_step(step(subject="Invoice {{ invoice.number }}"), make_context(invoice=None, open_invoices=[]))
+        render_step(
+            step(subject="Invoice {{ invoice.number }}"), make_context(invoice=None, open_invoices=[])
+        )
     assert "subject_template" in str(exc.value) and "no open invoice" in str(exc.value)
 
 
 def test_missing_invoice_can_be_tested_for():
-    rendered = render_step(step(subject="{% if invoice %}{{ invoice.number }}{% else %}Your account{% endif %}"),
-                           make_context(invoice=None, open_invoices=[]))
+    rendered = render_step(
+        step(subject="{% if invoice %}{{ invoice.number }}{% else %}Your account{% endif %}"),
+        make_context(invoice=None, open_invoices=[]),
+    )
     assert rendered.subject == "Your account"
     assert make_context(invoice=None, open_invoices=[])["total_due"] == Decimal("0.00")
 
@@ -140,11 +175,15 @@ def test_template_errors_name_each_field():
 
 
 def test_valid_templates_have_no_errors():
-    assert template_errors(
-        subject="{{ invoice.number }} {{ invoices[0].number }} {{ invoices|length }}",
-        body_plain="{% set c = customer %}{{ c.name|upper }}{% for i in invoices %}{{ loop.index }}{% endfor %}",
-        body_html="{{ total_due|round(2) }} {{ invoice.due_date }} {{ customer['name'] }}",
-    ) == {}
+    assert (
+        template_errors(
+            subject="{{ invoice.number }} {{ invoices[0].number }} {{ invoices|length }}",
+            body_plain="{% set c = customer %}{{ c.name|upper }}"
+            "{% for i in invoices %}{{ loop.index }}{% endfor %}",
+            body_html="{{ total_due|round(2) }} {{ invoice.due_date }} {{ customer['name'] }}",
+        )
+        == {}
+    )
 
 
 @pytest.mark.parametrize(
@@ -173,8 +212,9 @@ def test_attribute_bypass_renders_nothing_harmful():
 
 def test_html_autoescaped_text_not():
     ctx = make_context(customer_name="<script>x</script>")
-    rendered = render_step(step(subject="{{ customer.name }}", plain="{{ customer.name }}",
-                                html="{{ customer.name }}"), ctx)
+    rendered = render_step(
+        step(subject="{{ customer.name }}", plain="{{ customer.name }}", html="{{ customer.name }}"), ctx
+    )
     assert rendered.subject == rendered.body_plain == "<script>x</script>"
     assert rendered.body_html == "&lt;script&gt;x&lt;/script&gt;"
 

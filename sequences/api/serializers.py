@@ -1,0 +1,161 @@
+import datetime
+import re
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from connections.models import EmailConnection
+from daylit.api.base import CompanyScopedField
+from daylit.api.fields import CommaSeparatedChoiceField
+from sequences.models import MAX_OFFSET_DAYS, Sequence, SequenceStep
+from sequences.services import ACTIONS, is_valid_timezone
+
+
+class TimezoneField(serializers.CharField):
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", 64)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        if not is_valid_timezone(value):
+            raise serializers.ValidationError(
+                f"'{value}' is not a valid IANA timezone (e.g. America/New_York)."
+            )
+        return value
+
+
+@extend_schema_field({"type": "string", "pattern": "^([01][0-9]|2[0-3]):[0-5][0-9]$", "example": "09:00"})
+class HourMinuteField(serializers.Field):
+    """A time of day as "HH:MM" (00:00..23:59), in and out; seconds are not accepted."""
+
+    PATTERN = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
+    default_error_messages = {"invalid": 'Use "HH:MM" between 00:00 and 23:59, e.g. "09:00".'}
+
+    def to_internal_value(self, data):
+        match = self.PATTERN.match(data) if isinstance(data, str) else None
+        if match is None:
+            self.fail("invalid")
+        return datetime.time(int(match.group(1)), int(match.group(2)))
+
+    def to_representation(self, value: datetime.time) -> str:
+        return value.strftime("%H:%M")
+
+
+class SequenceSerializer(serializers.ModelSerializer):
+    company_id = serializers.UUIDField(read_only=True)
+    sender_connection_id = serializers.UUIDField(read_only=True, allow_null=True)
+
+    class Meta:
+        model = Sequence
+        fields = [
+            "id",
+            "company_id",
+            "name",
+            "status",
+            "timezone",
+            "send_followups_in_thread",
+            "sender_connection_id",
+            "auto_send",
+            "stop_on_reply",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class SequenceSettingsSerializer(serializers.Serializer):
+    """The writable settings; on create `name` is required and `duplicate_from` allowed."""
+
+    name = serializers.CharField(max_length=200)
+    timezone = TimezoneField(required=False)
+    send_followups_in_thread = serializers.BooleanField(required=False)
+    sender_connection_id = CompanyScopedField(
+        EmailConnection, source="sender_connection", required=False, allow_null=True
+    )
+    auto_send = serializers.BooleanField(required=False)
+    stop_on_reply = serializers.BooleanField(required=False)
+
+
+class SequenceCreateSerializer(SequenceSettingsSerializer):
+    duplicate_from = CompanyScopedField(Sequence, required=False, allow_null=True)
+
+
+class SequenceActionSerializer(serializers.Serializer):
+    action = serializers.ChoiceField(
+        choices=ACTIONS,
+        error_messages={"invalid_choice": "Unknown action '{input}'. Use activate or archive."},
+    )
+
+
+class SequenceFilters(serializers.Serializer):
+    status = CommaSeparatedChoiceField(Sequence.Status.values, help_text="Comma list, e.g. active,draft.")
+    search = serializers.CharField(
+        required=False, max_length=200, help_text="Substring of the name, any case."
+    )
+
+
+class StepSerializer(serializers.ModelSerializer):
+    """A step in and out. Every field is optional on input (model defaults apply on create)."""
+
+    sequence_id = serializers.UUIDField(read_only=True)
+    step_type = serializers.ChoiceField(choices=SequenceStep.StepType.choices, required=False)
+    label = serializers.CharField(max_length=200, required=False)
+    offset_days = serializers.IntegerField(min_value=0, max_value=MAX_OFFSET_DAYS, required=False)
+    offset_time = HourMinuteField(required=False)
+    is_active = serializers.BooleanField(required=False)
+    subject_template = serializers.CharField(
+        max_length=2_000, required=False, allow_blank=True, trim_whitespace=False
+    )
+    body_plain_template = serializers.CharField(
+        max_length=100_000, required=False, allow_blank=True, trim_whitespace=False
+    )
+    body_html_template = serializers.CharField(
+        max_length=200_000, required=False, allow_blank=True, trim_whitespace=False
+    )
+    instructions = serializers.CharField(max_length=20_000, required=False, allow_blank=True)
+    has_history = serializers.SerializerMethodField()
+
+    class Meta:
+        model = SequenceStep
+        fields = [
+            "id",
+            "sequence_id",
+            "step_type",
+            "label",
+            "offset_days",
+            "offset_time",
+            "is_active",
+            "subject_template",
+            "body_plain_template",
+            "body_html_template",
+            "instructions",
+            "has_history",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["id", "sequence_id", "has_history", "created_at", "updated_at"]
+
+    @extend_schema_field(OpenApiTypes.BOOL)
+    def get_has_history(self, step: SequenceStep) -> bool:
+        # The view asks the history provider once for all steps it serialises and passes the answer here.
+        return step.pk in self.context.get("history_ids", ())
+
+
+class EmailConnectionChoiceSerializer(serializers.ModelSerializer):
+    """A connection as a sender choice; never shows the grant."""
+
+    member_id = serializers.UUIDField(read_only=True, allow_null=True)
+
+    class Meta:
+        model = EmailConnection
+        fields = ["id", "email", "provider", "status", "member_id", "allow_shared_sending"]
+        read_only_fields = fields
+
+
+class SequenceOverviewSerializer(serializers.Serializer):
+    sequence = SequenceSerializer()
+    steps = StepSerializer(many=True)
+    active_enrollment_count = serializers.IntegerField()
+    email_connections = EmailConnectionChoiceSerializer(many=True)

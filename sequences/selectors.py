@@ -1,0 +1,75 @@
+"""Reads of the sequences app."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from uuid import UUID
+
+from django.db.models import QuerySet
+
+from connections.models import EmailConnection
+from daylit.errors import NotFound
+from daylit.models import Company
+from sequences import hooks
+from sequences.models import Sequence, SequenceStep
+
+
+def sequence_list(*, company: Company, filters: dict) -> QuerySet[Sequence]:
+    """The company's sequences, newest first; `status` is a list, `search` a name substring (any case)."""
+    qs = Sequence.objects.filter(company=company)
+    if filters.get("status"):
+        qs = qs.filter(status__in=filters["status"])
+    if filters.get("search"):
+        qs = qs.filter(name__icontains=filters["search"])
+    return qs.order_by("-created_at", "-id")
+
+
+def sequence_get(*, company: Company, sequence_id: UUID) -> Sequence:
+    """The sequence if it belongs to `company`; any other id does not exist (404)."""
+    sequence = (
+        Sequence.objects.select_related("sender_connection").filter(company=company, pk=sequence_id).first()
+    )
+    if sequence is None:
+        raise NotFound("Sequence not found.")
+    return sequence
+
+
+def step_list(*, sequence: Sequence) -> QuerySet[SequenceStep]:
+    """Steps in schedule order: offset_days, offset_time, then creation."""
+    return SequenceStep.objects.filter(sequence=sequence).order_by(
+        "offset_days", "offset_time", "created_at", "id"
+    )
+
+
+def step_get(*, sequence: Sequence, step_id: UUID) -> SequenceStep:
+    step = SequenceStep.objects.filter(sequence=sequence, pk=step_id).first()
+    if step is None:
+        raise NotFound("Step not found.")
+    return step
+
+
+def step_history_ids(*, steps: Iterable[SequenceStep]) -> set[UUID]:
+    """Ids of the given steps that have history: one provider call (one query) for all of them."""
+    ids = [step.pk for step in steps]
+    return hooks.steps_with_history(ids) if ids else set()
+
+
+def sender_choices(*, company: Company) -> QuerySet[EmailConnection]:
+    """Connections a sequence may send from: the company's active ones, by address."""
+    return EmailConnection.objects.filter(company=company, status=EmailConnection.Status.ACTIVE).order_by(
+        "email", "id"
+    )
+
+
+def sequence_overview(*, sequence: Sequence) -> dict:
+    """Everything the sequence editor shows: the sequence, its ordered steps (with the ids that have
+    history), the number of active enrollments, and the connections it may send from.
+    """
+    steps = list(step_list(sequence=sequence))
+    return {
+        "sequence": sequence,
+        "steps": steps,
+        "history_ids": step_history_ids(steps=steps),
+        "active_enrollment_count": hooks.active_enrollment_count(sequence.pk),
+        "email_connections": list(sender_choices(company=sequence.company)),
+    }

@@ -1,0 +1,238 @@
+"""Writes of the sequences app. Each function owns its transaction and takes keyword arguments.
+
+Locking: every write that checks the children of a sequence (its steps) first locks the sequence
+row with `select_for_update`. Enrolling takes the same lock, so "does this step have history?"
+and "does this sequence have an active step?" cannot change between the check and the write.
+"""
+
+from __future__ import annotations
+
+import functools
+import zoneinfo
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import ProtectedError
+from rest_framework.exceptions import ValidationError
+
+from connections.models import EmailConnection
+from daylit.errors import BadRequest, Conflict
+from daylit.models import Company
+from sequences import hooks
+from sequences.models import Sequence, SequenceStep
+from sequences.signals import sequence_archived
+from sequences.templating import FIELD_HTML, FIELD_PLAIN, FIELD_SUBJECT, template_errors
+
+DEFAULT_TIMEZONE = "America/New_York"
+NAME_CONSTRAINT = "sequences_sequence_name_ci_unique"
+
+# Settings copied by duplicate_from unless the request gives them.
+COPIED_SETTINGS = ("timezone", "send_followups_in_thread", "sender_connection", "auto_send", "stop_on_reply")
+SEQUENCE_SETTINGS = frozenset(COPIED_SETTINGS) | {"name"}
+STEP_FIELDS = (
+    "step_type",
+    "label",
+    "offset_days",
+    "offset_time",
+    "is_active",
+    "subject_template",
+    "body_plain_template",
+    "body_html_template",
+    "instructions",
+)
+# What may still change once a step has history: everything else is what enrollments were scheduled with.
+HISTORY_SAFE_FIELDS = frozenset({"label", "is_active"})
+
+
+@functools.cache
+def _timezones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+def is_valid_timezone(name: str) -> bool:
+    """True for an IANA zone name this machine knows (e.g. America/New_York)."""
+    return name in _timezones()
+
+
+ACTION_ACTIVATE = "activate"
+ACTION_ARCHIVE = "archive"
+ACTIONS = (ACTION_ACTIVATE, ACTION_ARCHIVE)
+
+
+def _name_conflict(exc: IntegrityError, name: str) -> Conflict:
+    if NAME_CONSTRAINT in str(exc):
+        return Conflict(f"A sequence named '{name}' already exists in this company.", code="duplicate_name")
+    raise exc
+
+
+def _check_sender(connection: EmailConnection | None, company: Company) -> None:
+    """A sender must be an active connection of the same company (400 naming the field otherwise)."""
+    if connection is None:
+        return
+    if connection.company_id != company.id:
+        raise ValidationError({"sender_connection_id": ["This email connection does not exist."]})
+    if connection.status != EmailConnection.Status.ACTIVE:
+        raise ValidationError(
+            {"sender_connection_id": [f"This email connection is not active (status: {connection.status})."]}
+        )
+
+
+def sequence_create(
+    *,
+    company: Company,
+    name: str,
+    duplicate_from: Sequence | None = None,
+    **settings: Any,
+) -> Sequence:
+    """Create a draft sequence. `settings` may hold timezone, send_followups_in_thread,
+    sender_connection, auto_send, stop_on_reply.
+
+    With `duplicate_from` (a sequence of the same company) its settings are copied unless given
+    and its steps are copied with new ids and no history, in the same transaction. A copied sender
+    that is no longer active is dropped rather than copied. A name clash (any case) is a 409.
+    """
+    unknown = set(settings) - set(COPIED_SETTINGS)
+    if unknown:
+        raise TypeError(f"unknown sequence settings: {sorted(unknown)}")
+    if duplicate_from is not None and duplicate_from.company_id != company.id:
+        raise ValidationError({"duplicate_from": ["This sequence does not exist."]})
+    values: dict[str, Any] = {"timezone": DEFAULT_TIMEZONE}
+    if duplicate_from is not None:
+        values.update({field: getattr(duplicate_from, field) for field in COPIED_SETTINGS})
+        sender = duplicate_from.sender_connection
+        if sender is not None and sender.status != EmailConnection.Status.ACTIVE:
+            values["sender_connection"] = None
+    values.update(settings)
+    _check_sender(values.get("sender_connection"), company)
+    try:
+        with transaction.atomic():
+            sequence = Sequence.objects.create(company=company, name=name, **values)
+            if duplicate_from is not None:
+                SequenceStep.objects.bulk_create(
+                    [
+                        SequenceStep(
+                            sequence=sequence, **{field: getattr(step, field) for field in STEP_FIELDS}
+                        )
+                        for step in duplicate_from.steps.all()
+                    ],
+                    batch_size=500,
+                )
+    except IntegrityError as exc:
+        raise _name_conflict(exc, name) from exc
+    return sequence
+
+
+def sequence_update(*, sequence: Sequence, data: dict[str, Any]) -> Sequence:
+    """Apply a PATCH of settings (not status: that moves only through `sequence_apply_action`).
+    The row is locked for the write; a name clash (any case) is a 409.
+    """
+    unknown = set(data) - SEQUENCE_SETTINGS
+    if unknown:
+        raise TypeError(f"not updatable here: {sorted(unknown)}")
+    if "sender_connection" in data:
+        _check_sender(data["sender_connection"], sequence.company)
+    try:
+        with transaction.atomic():
+            locked = Sequence.objects.select_for_update().get(pk=sequence.pk)
+            for field, value in data.items():
+                setattr(locked, field, value)
+            locked.save()
+    except IntegrityError as exc:
+        raise _name_conflict(exc, data.get("name", sequence.name)) from exc
+    return locked
+
+
+def sequence_apply_action(*, sequence: Sequence, action: str) -> Sequence:
+    """Move a sequence through its lifecycle: draft|archived -> active, draft|active -> archived.
+
+    Locks the sequence row before checking its steps. Activating needs an active step (409).
+    Archiving sends `sequence_archived` inside this transaction; the enrollments app completes the
+    active enrollments from it, so both commit or neither does. Repeating the current state changes
+    nothing and returns the sequence as it is (idempotent). An unknown action is a 400.
+    """
+    if action not in ACTIONS:
+        raise BadRequest(
+            f"Unknown action '{action}'. Use one of: {', '.join(ACTIONS)}.", code="unknown_action"
+        )
+    with transaction.atomic():
+        locked = Sequence.objects.select_for_update().get(pk=sequence.pk)
+        if action == ACTION_ACTIVATE:
+            if locked.status == Sequence.Status.ACTIVE:
+                return locked
+            if not locked.steps.filter(is_active=True).exists():
+                raise Conflict("Add an active step before activating this sequence.", code="no_active_step")
+            locked.status = Sequence.Status.ACTIVE
+            locked.save(update_fields=["status", "updated_at"])
+        else:
+            if locked.status == Sequence.Status.ARCHIVED:
+                return locked
+            locked.status = Sequence.Status.ARCHIVED
+            locked.save(update_fields=["status", "updated_at"])
+            sequence_archived.send(sender=Sequence, sequence=locked)
+    return locked
+
+
+def _validate_templates(data: dict[str, Any]) -> None:
+    """400 with the field and reason for any given template that does not parse or leaves the context."""
+    errors = template_errors(
+        subject=data.get("subject_template", ""),
+        body_plain=data.get("body_plain_template", ""),
+        body_html=data.get("body_html_template", ""),
+    )
+    if errors:
+        raise ValidationError(errors)
+
+
+def _lock_sequence(sequence_id) -> Sequence:
+    return Sequence.objects.select_for_update().get(pk=sequence_id)
+
+
+def step_create(*, sequence: Sequence, data: dict[str, Any]) -> SequenceStep:
+    """Add a step (defaults from the model for fields left out); templates are validated first."""
+    fields = {field: data[field] for field in STEP_FIELDS if field in data}
+    _validate_templates(fields)
+    with transaction.atomic():
+        _lock_sequence(sequence.pk)
+        step = SequenceStep.objects.create(sequence=sequence, **fields)
+    return step
+
+
+def step_update(*, step: SequenceStep, data: dict[str, Any]) -> SequenceStep:
+    """Apply a PUT/PATCH: any subset of the create fields; fields left out keep their values.
+
+    Locks the sequence row, then asks for history once. With history only `label` and `is_active`
+    may change; a request that would change anything else is a 409 (sending a field with its
+    current value is not a change).
+    """
+    fields = {field: data[field] for field in STEP_FIELDS if field in data}
+    _validate_templates({k: v for k, v in fields.items() if k in (FIELD_SUBJECT, FIELD_PLAIN, FIELD_HTML)})
+    with transaction.atomic():
+        _lock_sequence(step.sequence_id)
+        locked = SequenceStep.objects.select_for_update().get(pk=step.pk)
+        changed = {field for field, value in fields.items() if getattr(locked, field) != value}
+        if changed - HISTORY_SAFE_FIELDS and locked.pk in hooks.steps_with_history([locked.pk]):
+            blocked = ", ".join(sorted(changed - HISTORY_SAFE_FIELDS))
+            raise Conflict(
+                f"This step has history: only label and is_active can change (not {blocked}).",
+                code="step_has_history",
+            )
+        for field, value in fields.items():
+            setattr(locked, field, value)
+        locked.save()
+    return locked
+
+
+def step_delete(*, step: SequenceStep) -> None:
+    """Delete a step that has no history (409 otherwise). Locks the sequence row first."""
+    conflict = Conflict(
+        "This step has history and cannot be deleted; deactivate it instead.", code="step_has_history"
+    )
+    with transaction.atomic():
+        _lock_sequence(step.sequence_id)
+        if step.pk in hooks.steps_with_history([step.pk]):
+            raise conflict
+        try:
+            with transaction.atomic():
+                SequenceStep.objects.filter(pk=step.pk).delete()
+        except ProtectedError as exc:  # scheduled rows point at it even if no provider said so
+            raise conflict from exc
