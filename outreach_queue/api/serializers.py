@@ -1,0 +1,99 @@
+import uuid
+
+from rest_framework import serializers
+
+from connections.models import EmailConnection
+from daylit.api.base import CompanyScopedField
+from enrollments.models import ScheduledStep
+from outreach_queue.selectors import CATEGORY_STATUSES, UNASSIGNED
+from sequences.models import SequenceStep
+
+
+class QueueRowSerializer(serializers.ModelSerializer):
+    step_id = serializers.UUIDField(read_only=True)
+    step_label = serializers.CharField(source="step.label", read_only=True)
+    sequence_id = serializers.UUIDField(read_only=True)
+    sequence_name = serializers.CharField(source="sequence.name", read_only=True)
+    enrollment_id = serializers.UUIDField(read_only=True)
+    customer_id = serializers.UUIDField(read_only=True)
+    customer_name = serializers.CharField(source="customer.name", read_only=True)
+    sender_connection_id = serializers.UUIDField(read_only=True, allow_null=True)
+
+    class Meta:
+        model = ScheduledStep
+        fields = [
+            "id",
+            "status",
+            "step_type",
+            "step_id",
+            "step_label",
+            "sequence_id",
+            "sequence_name",
+            "enrollment_id",
+            "customer_id",
+            "customer_name",
+            "scheduled_for",
+            "ready_at",
+            "processed_at",
+            "to_email",
+            "subject",
+            "body_plain",
+            "body_html",
+            "sender_connection_id",
+            "provider_message_id",
+            "provider_thread_id",
+            "error",
+            "notes",
+        ]
+        read_only_fields = fields
+
+
+class ArOwnerField(serializers.CharField):
+    """`?ar_owner=<member uuid>,__unassigned__` -> list of strings; anything else is a 400 naming it."""
+
+    def to_internal_value(self, data):
+        values = [v.strip() for v in super().to_internal_value(data).split(",") if v.strip()]
+        bad = []
+        for value in values:
+            if value == UNASSIGNED:
+                continue
+            try:
+                uuid.UUID(value)
+            except ValueError:
+                bad.append(value)
+        if bad:
+            raise serializers.ValidationError(
+                f"Not a member id or {UNASSIGNED}: {', '.join(bad)}.", code="invalid"
+            )
+        return values
+
+
+class QueueFilters(serializers.Serializer):
+    category = serializers.ChoiceField(choices=list(CATEGORY_STATUSES), required=False, default="ready")
+    step_type = serializers.ChoiceField(choices=SequenceStep.StepType.values, required=False)
+    sequence_id = serializers.UUIDField(required=False)
+    enrollment_id = serializers.UUIDField(required=False)
+    customer_id = serializers.UUIDField(required=False)
+    ar_owner = ArOwnerField(required=False, max_length=4000)
+    search = serializers.CharField(required=False, max_length=200, allow_blank=True, trim_whitespace=True)
+
+
+class QueueRowEditSerializer(serializers.Serializer):
+    subject = serializers.CharField(required=False, max_length=998)
+    body_plain = serializers.CharField(
+        required=False, allow_blank=True, trim_whitespace=False, max_length=200_000
+    )
+    body_html = serializers.CharField(
+        required=False, allow_blank=True, trim_whitespace=False, max_length=500_000
+    )
+    to_email = serializers.EmailField(required=False, max_length=254)
+
+
+class QueueSendSerializer(serializers.Serializer):
+    sender_connection_id = CompanyScopedField(
+        EmailConnection, source="sender_connection", required=False, allow_null=True
+    )
+
+
+class QueueCompleteSerializer(serializers.Serializer):
+    notes = serializers.CharField(required=False, allow_blank=True, max_length=10_000, default="")

@@ -1,0 +1,38 @@
+"""Indexes the queue page needs on PostgreSQL; a no-op elsewhere (SQLite for `make run`).
+
+The table belongs to the enrollments app; these indexes serve only the queue's reads, so they live
+here, as raw SQL (pg_trgm operator classes and expression indexes), created and dropped by name.
+- a trigram GIN index on UPPER(subject): Django's `icontains` is `UPPER(col) LIKE UPPER('%x%')`;
+- the history tab's order (newest change first) as a partial index over the end states.
+"""
+
+from django.db import migrations
+
+TABLE = "enrollments_scheduledstep"
+
+FORWARD = [
+    "CREATE EXTENSION IF NOT EXISTS pg_trgm",
+    f"CREATE INDEX IF NOT EXISTS queue_sched_subject_trgm ON {TABLE} USING gin (UPPER(subject) gin_trgm_ops)",
+    f"CREATE INDEX IF NOT EXISTS queue_sched_history ON {TABLE} (company_id, updated_at DESC, id DESC) "
+    "WHERE status IN ('sent', 'completed', 'cancelled', 'failed')",
+]
+BACKWARD = [
+    "DROP INDEX IF EXISTS queue_sched_subject_trgm",
+    "DROP INDEX IF EXISTS queue_sched_history",
+]
+
+
+def _run(statements):
+    def run(apps, schema_editor):
+        if schema_editor.connection.vendor != "postgresql":
+            return
+        for sql in statements:
+            schema_editor.execute(sql)
+
+    return run
+
+
+class Migration(migrations.Migration):
+    dependencies = [("enrollments", "0001_initial")]
+
+    operations = [migrations.RunPython(_run(FORWARD), _run(BACKWARD))]

@@ -1,0 +1,36 @@
+"""Writes of the queue app (label "queue"). Each function owns its transactions; none runs network I/O
+inside one. Split by concern: promotion, delivery (send, reconcile), auto-send, a person's other moves.
+"""
+
+from outreach_queue.services.autosend import (
+    AutoSendPlan,
+    queue_row_auto_send,
+    queue_rows_auto_send_plan,
+    retry_backoff_seconds,
+)
+from outreach_queue.services.delivery import (
+    OUTCOME_UNKNOWN,
+    queue_row_deliver,
+    queue_row_send,
+    queue_rows_reconcile_sending,
+    row_idempotency_key,
+)
+from outreach_queue.services.promotion import PROMOTION_BATCH_SIZE, queue_rows_promote
+from outreach_queue.services.transitions import queue_row_cancel, queue_row_complete, queue_row_update
+
+__all__ = [
+    "OUTCOME_UNKNOWN",
+    "PROMOTION_BATCH_SIZE",
+    "AutoSendPlan",
+    "queue_row_auto_send",
+    "queue_row_cancel",
+    "queue_row_complete",
+    "queue_row_deliver",
+    "queue_row_send",
+    "queue_row_update",
+    "queue_rows_auto_send_plan",
+    "queue_rows_promote",
+    "queue_rows_reconcile_sending",
+    "retry_backoff_seconds",
+    "row_idempotency_key",
+]

@@ -1,0 +1,111 @@
+"""Auto-send: the periodic pass picks ready reminders of auto_send sequences, paced per mailbox.
+
+The database decides what is due; the broker only wakes workers. Each picked row becomes one Celery
+task that claims the row itself, so a row picked twice (two beats, a retry) is still sent once.
+Pacing: at most AUTO_SEND_RATE_PER_MINUTE sends per connection per minute, counting what the
+connection already sent in the last minute, spread evenly over the minute with countdowns.
+Retries: a row whose last attempt failed is picked again only after a backoff that doubles with
+each attempt, and never after AUTO_SEND_MAX_RETRIES attempts (it then waits for a person).
+"""
+
+import datetime
+from collections import defaultdict
+from dataclasses import dataclass
+from uuid import UUID
+
+from django.conf import settings
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from connections.models import EmailConnection
+from enrollments.models import Enrollment, ScheduledStep
+from outreach_queue.services.delivery import queue_row_deliver
+from sequences.models import Sequence, SequenceStep
+
+Status = ScheduledStep.Status
+CANDIDATE_SCAN_LIMIT = 10_000
+RETRY_BASE_SECONDS = 30
+RETRY_CAP_SECONDS = 1_800
+
+
+@dataclass(frozen=True)
+class AutoSendPlan:
+    row_id: UUID
+    countdown: int
+
+
+def retry_backoff_seconds(attempts: int) -> int:
+    """Delay before attempt `attempts + 1`: 30 s, 60 s, 120 s ... capped at 30 minutes."""
+    if attempts <= 0:
+        return 0
+    return min(RETRY_BASE_SECONDS * 2 ** (attempts - 1), RETRY_CAP_SECONDS)
+
+
+def _auto_sendable():
+    return ScheduledStep.objects.filter(
+        status=Status.READY,
+        step_type=SequenceStep.StepType.REMINDER,
+        sequence__auto_send=True,
+        sequence__status=Sequence.Status.ACTIVE,
+        sequence__sender_connection__status=EmailConnection.Status.ACTIVE,
+        enrollment__status=Enrollment.Status.ACTIVE,
+    ).exclude(to_email="")
+
+
+def queue_rows_auto_send_plan(*, now: datetime.datetime | None = None) -> list[AutoSendPlan]:
+    """Which ready rows to hand to workers now, and after how many seconds each (read-only)."""
+    now = now or timezone.now()
+    rate = max(1, settings.AUTO_SEND_RATE_PER_MINUTE)
+    candidates = (
+        _auto_sendable()
+        .filter(attempts__lt=max(1, settings.AUTO_SEND_MAX_RETRIES))
+        .order_by("scheduled_for", "id")
+        .values("id", "attempts", "updated_at", "sequence__sender_connection_id")[:CANDIDATE_SCAN_LIMIT]
+    )
+    by_connection: dict[UUID, list[dict]] = defaultdict(list)
+    for row in candidates:
+        wait = retry_backoff_seconds(row["attempts"])
+        if row["updated_at"] <= now - datetime.timedelta(seconds=wait):
+            by_connection[row["sequence__sender_connection_id"]].append(row)
+    used = connection_sends_last_minute(connection_ids=list(by_connection), now=now)
+    spacing = 60 / rate
+    plans = []
+    for connection_id, rows in by_connection.items():
+        quota = max(0, rate - used.get(connection_id, 0))
+        plans.extend(AutoSendPlan(row["id"], int(i * spacing)) for i, row in enumerate(rows[:quota]))
+    return plans
+
+
+def connection_sends_last_minute(*, connection_ids: list[UUID], now: datetime.datetime) -> dict[UUID, int]:
+    """Rows each connection claimed or finished sending in the last 60 s (one grouped query)."""
+    if not connection_ids:
+        return {}
+    since = now - datetime.timedelta(seconds=60)
+    counts = (
+        ScheduledStep.objects.filter(
+            sender_connection_id__in=connection_ids,
+            status__in=[Status.SENDING, Status.SENT, Status.FAILED],
+            updated_at__gte=since,
+        )
+        .values("sender_connection_id")
+        .annotate(n=Count("id", filter=Q(updated_at__gte=since)))
+    )
+    return {row["sender_connection_id"]: row["n"] for row in counts}
+
+
+def queue_row_auto_send(*, row_id: UUID) -> ScheduledStep | None:
+    """Send one row for auto-send; None when it is no longer auto-sendable or its mailbox is at its rate.
+
+    Idempotent: the claim inside `queue_row_deliver` lets one caller through. Raises
+    RetryableSendError (row back to `ready`) for the task to retry with backoff.
+    """
+    row = _auto_sendable().select_related("sequence__sender_connection").filter(pk=row_id).first()
+    if row is None:
+        return None
+    connection = row.sequence.sender_connection
+    used = connection_sends_last_minute(connection_ids=[connection.pk], now=timezone.now()).get(
+        connection.pk, 0
+    )
+    if used >= max(1, settings.AUTO_SEND_RATE_PER_MINUTE):
+        return None  # the next beat picks it up again
+    return queue_row_deliver(row=row, sequence=row.sequence, connection=connection)

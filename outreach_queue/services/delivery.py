@@ -1,0 +1,238 @@
+"""Sending a queue row: claim, call Nylas outside any transaction, record the outcome.
+
+Never twice: a row is claimed with one conditional UPDATE (`ready` -> `sending`) and only the claimer
+calls Nylas; every call for a row carries `row_idempotency_key(row.id)`, so a retry after an unknown
+outcome is replayed by Nylas (one-hour window) rather than delivered again. Outcomes are written
+with `WHERE status = 'sending'`, so a late answer cannot overwrite a row someone else settled.
+"""
+
+import contextlib
+import datetime
+import logging
+from dataclasses import dataclass
+from uuid import UUID
+
+from django.conf import settings
+from django.db.models import F
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from connections.models import EmailConnection
+from connections.sending import (
+    PermanentSendError,
+    RetryableSendError,
+    SentMessage,
+    send_email,
+    sender_connection_authorize,
+)
+from daylit.errors import BadRequest, Conflict, UpstreamError
+from daylit.models import Member
+from enrollments.models import ScheduledStep
+from enrollments.services import enrollments_finish_if_done
+from sequences.models import Sequence, SequenceStep
+
+logger = logging.getLogger(__name__)
+
+Status = ScheduledStep.Status
+OUTCOME_UNKNOWN = "outcome unknown"
+
+
+def row_idempotency_key(row_id: UUID) -> str:
+    """The one Idempotency-Key every send of this row uses, whoever sends it and however often."""
+    return f"daylit-queue-row-{row_id}"
+
+
+@dataclass(frozen=True)
+class _Thread:
+    reply_to_message_id: str | None
+    subject: str
+
+
+def queue_row_send(
+    *, row: ScheduledStep, member: Member | None, sender_connection: EmailConnection | None = None
+) -> ScheduledStep:
+    """A person sends a `ready` reminder; returns the row after the attempt.
+
+    409 for calls/tasks and for rows not due yet; a row past `ready` (sending, sent, failed,
+    cancelled...) is returned unchanged. Sender rules: `sender_connection_authorize` (400/403).
+    A retryable failure leaves the row `ready` with the reason in `error` and raises UpstreamError
+    (502, or 503 when rate-limited); a permanent one ends the row `failed` and returns it.
+    """
+    row = ScheduledStep.objects.select_related("sequence").get(pk=row.pk)
+    if row.step_type != SequenceStep.StepType.REMINDER:
+        raise Conflict(
+            f"Only reminder steps are sent; complete a {row.step_type} instead.", code="not_a_reminder"
+        )
+    if row.status == Status.SCHEDULED:
+        raise Conflict("This step is not due yet: it is still scheduled.", code="not_ready")
+    if row.status != Status.READY:
+        return row
+    sequence = row.sequence
+    connection = sender_connection or _connection(sequence.sender_connection_id)
+    sender_connection_authorize(
+        connection=connection, member=member, sequence_sender_id=sequence.sender_connection_id
+    )
+    if not row.to_email:
+        raise BadRequest({"to_email": ["The row has no recipient: set to_email first."]})
+    try:
+        return queue_row_deliver(row=row, sequence=sequence, connection=connection)
+    except RetryableSendError as exc:
+        raise UpstreamError(
+            exc.reason,
+            code="rate_limited" if exc.rate_limited else "upstream_error",
+            status_code=503 if exc.rate_limited else 502,
+            retry_after=exc.retry_after,
+        ) from exc
+
+
+def queue_row_deliver(
+    *, row: ScheduledStep, sequence: Sequence, connection: EmailConnection
+) -> ScheduledStep:
+    """Claim `row` and send it from `connection` (already authorised). Returns the row as it ends up.
+
+    If another caller holds or settled the row, returns its current state without calling Nylas.
+    Raises RetryableSendError after putting the row back to `ready` with the reason.
+    """
+    thread = _thread_for(row=row, sequence=sequence, connection=connection)
+    now = timezone.now()
+    claimed = ScheduledStep.objects.filter(pk=row.pk, status=Status.READY).update(
+        status=Status.SENDING,
+        sender_connection=connection,
+        subject=thread.subject,
+        # The first attempt starts the idempotency window; later attempts keep it (see reconciler).
+        sending_started_at=Coalesce(F("sending_started_at"), now),
+        attempts=F("attempts") + 1,
+        updated_at=now,
+    )
+    if not claimed:
+        return ScheduledStep.objects.get(pk=row.pk)
+    row.refresh_from_db()
+    return _send_claimed(row=row, connection=connection, reply_to_message_id=thread.reply_to_message_id)
+
+
+def _send_claimed(
+    *, row: ScheduledStep, connection: EmailConnection, reply_to_message_id: str | None
+) -> ScheduledStep:
+    try:
+        sent = send_email(
+            connection=connection,
+            to_email=row.to_email,
+            subject=row.subject,
+            body_plain=row.body_plain,
+            body_html=row.body_html,
+            idempotency_key=row_idempotency_key(row.pk),
+            reply_to_message_id=reply_to_message_id,
+        )
+    except RetryableSendError as exc:
+        _settle(row.pk, status=Status.READY, error=exc.reason[:2000])
+        logger.info("queue row %s: retryable send failure: %s", row.pk, exc.reason)
+        raise
+    except PermanentSendError as exc:
+        _settle(row.pk, status=Status.FAILED, error=exc.reason[:2000])
+        logger.warning("queue row %s: permanent send failure: %s", row.pk, exc.reason)
+    else:
+        _record_sent(row.pk, sent)
+    return ScheduledStep.objects.get(pk=row.pk)
+
+
+def _record_sent(row_id: UUID, sent: SentMessage) -> None:
+    now = timezone.now()
+    ScheduledStep.objects.filter(pk=row_id, status=Status.SENDING).update(
+        status=Status.SENT,
+        provider_message_id=sent.message_id,
+        provider_thread_id=sent.thread_id,
+        processed_at=now,
+        error="",
+        updated_at=now,
+    )
+    _finish_enrollment_of(row_id)
+
+
+def _settle(row_id: UUID, *, status: str, error: str) -> None:
+    now = timezone.now()
+    fields = {"status": status, "error": error, "updated_at": now}
+    if status == Status.FAILED:
+        fields["processed_at"] = now
+    ScheduledStep.objects.filter(pk=row_id, status=Status.SENDING).update(**fields)
+    if status == Status.FAILED:
+        _finish_enrollment_of(row_id)
+
+
+def _finish_enrollment_of(row_id: UUID) -> None:
+    enrollment_id = ScheduledStep.objects.filter(pk=row_id).values_list("enrollment_id", flat=True).first()
+    if enrollment_id:
+        enrollments_finish_if_done(enrollment_ids=[enrollment_id])
+
+
+def _connection(connection_id: UUID | None) -> EmailConnection | None:
+    return EmailConnection.objects.filter(pk=connection_id).first() if connection_id else None
+
+
+def _thread_for(*, row: ScheduledStep, sequence: Sequence, connection: EmailConnection) -> _Thread:
+    """With send_followups_in_thread, a follow-up replies to the enrollment's latest sent message with
+    "Re: <first email's subject>". A thread lives in one mailbox, so the reply is threaded only when
+    the latest message went out from the same connection; otherwise it is sent as a new email.
+    """
+    if not sequence.send_followups_in_thread:
+        return _Thread(None, row.subject)
+    earlier = list(
+        ScheduledStep.objects.filter(enrollment_id=row.enrollment_id, status=Status.SENT)
+        .exclude(pk=row.pk)
+        .exclude(provider_message_id="")
+        .order_by("processed_at", "id")
+        .values("subject", "provider_message_id", "sender_connection_id")
+    )
+    if not earlier:
+        return _Thread(None, row.subject)
+    first, latest = earlier[0], earlier[-1]
+    if latest["sender_connection_id"] != connection.pk:
+        return _Thread(None, row.subject)
+    subject = first["subject"] if first["subject"].lower().startswith("re:") else f"Re: {first['subject']}"
+    return _Thread(latest["provider_message_id"], subject)
+
+
+def queue_rows_reconcile_sending(*, now: datetime.datetime | None = None, limit: int = 200) -> dict[str, int]:
+    """Settle rows left in `sending` by a worker that died (no change for SENDING_STUCK_AFTER_SECONDS).
+
+    Inside Nylas's idempotency window (from the row's first attempt) the row is resent with the same
+    key, so Nylas replays a delivery that did happen; after it the row ends `failed` with "outcome
+    unknown" (we cannot know whether it went out, and sending again could deliver twice). Each resend
+    is claimed by a conditional UPDATE on `updated_at`, so two reconcilers never both resend a row.
+    """
+    now = now or timezone.now()
+    stuck_before = now - datetime.timedelta(seconds=settings.SENDING_STUCK_AFTER_SECONDS)
+    window_start = now - datetime.timedelta(seconds=settings.NYLAS_IDEMPOTENCY_WINDOW_SECONDS)
+    stuck = list(
+        ScheduledStep.objects.filter(status=Status.SENDING, updated_at__lt=stuck_before)
+        .select_related("sequence", "sender_connection")
+        .order_by("updated_at")[:limit]
+    )
+    counts = {"resent": 0, "failed": 0}
+    for row in stuck:
+        started = row.sending_started_at
+        if started is None or started < window_start or row.sender_connection is None:
+            moved = ScheduledStep.objects.filter(
+                pk=row.pk, status=Status.SENDING, updated_at=row.updated_at
+            ).update(
+                status=Status.FAILED,
+                error=f"{OUTCOME_UNKNOWN}: the send was interrupted and the idempotency window has passed",
+                processed_at=now,
+                updated_at=now,
+            )
+            if moved:
+                counts["failed"] += 1
+                _finish_enrollment_of(row.pk)
+            continue
+        claimed = ScheduledStep.objects.filter(
+            pk=row.pk, status=Status.SENDING, updated_at=row.updated_at
+        ).update(attempts=F("attempts") + 1, updated_at=now)
+        if not claimed:
+            continue
+        thread = _thread_for(row=row, sequence=row.sequence, connection=row.sender_connection)
+        # A retryable failure puts the row back to `ready`; auto-send or a person retries with the same key.
+        with contextlib.suppress(RetryableSendError):
+            _send_claimed(
+                row=row, connection=row.sender_connection, reply_to_message_id=thread.reply_to_message_id
+            )
+        counts["resent"] += 1
+    return counts

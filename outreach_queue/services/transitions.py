@@ -1,0 +1,81 @@
+"""A person's moves on one queue row besides sending: edit, cancel, complete.
+
+Each move is one conditional UPDATE (`WHERE status IN <allowed>`), so a move that races with another
+(a send, a promotion, a second click) either happens once or answers from the row's new state.
+"""
+
+from typing import Any
+
+from django.utils import timezone
+
+from daylit.errors import Conflict
+from enrollments.models import ScheduledStep
+from enrollments.services import enrollments_finish_if_done
+from sequences.models import SequenceStep
+
+Status = ScheduledStep.Status
+EDITABLE_FIELDS = ("subject", "body_plain", "body_html", "to_email")
+
+
+def queue_row_update(*, row: ScheduledStep, data: dict[str, Any]) -> ScheduledStep:
+    """Edit a `ready` reminder's email (subject, body_plain, body_html, to_email) before it goes out.
+
+    409 for calls/tasks and for any other state (including a row claimed for sending meanwhile).
+    Clears a warning in `error` once a recipient is set.
+    """
+    if row.step_type != SequenceStep.StepType.REMINDER:
+        raise Conflict(f"A {row.step_type} step has no email to edit.", code="not_a_reminder")
+    changes = {field: data[field] for field in EDITABLE_FIELDS if field in data}
+    if not changes:
+        return _current_or_conflict(row, allowed=(Status.READY,), verb="edit")
+    if changes.get("to_email"):
+        changes["error"] = ""
+    updated = ScheduledStep.objects.filter(pk=row.pk, status=Status.READY).update(
+        **changes, updated_at=timezone.now()
+    )
+    if not updated:
+        _current_or_conflict(row, allowed=(Status.READY,), verb="edit")
+    return ScheduledStep.objects.get(pk=row.pk)
+
+
+def queue_row_cancel(*, row: ScheduledStep) -> ScheduledStep:
+    """Cancel a `scheduled` or `ready` row. Already cancelled: returned unchanged. Otherwise 409."""
+    now = timezone.now()
+    moved = ScheduledStep.objects.filter(pk=row.pk, status__in=[Status.SCHEDULED, Status.READY]).update(
+        status=Status.CANCELLED, processed_at=now, updated_at=now
+    )
+    current = ScheduledStep.objects.get(pk=row.pk)
+    if moved:
+        enrollments_finish_if_done(enrollment_ids=[current.enrollment_id])
+        current.refresh_from_db()
+        return current
+    if current.status == Status.CANCELLED:
+        return current
+    raise Conflict(f"A {current.status} row cannot be cancelled.", code="invalid_state")
+
+
+def queue_row_complete(*, row: ScheduledStep, notes: str = "") -> ScheduledStep:
+    """Mark a `ready` call or task done, with optional notes. Already completed: unchanged. 409 otherwise
+    (reminders are sent, not completed; scheduled rows are not due yet)."""
+    if row.step_type == SequenceStep.StepType.REMINDER:
+        raise Conflict("A reminder is sent, not completed.", code="not_a_call_or_task")
+    now = timezone.now()
+    moved = ScheduledStep.objects.filter(pk=row.pk, status=Status.READY).update(
+        status=Status.COMPLETED, notes=notes, processed_at=now, updated_at=now
+    )
+    current = ScheduledStep.objects.get(pk=row.pk)
+    if moved:
+        enrollments_finish_if_done(enrollment_ids=[current.enrollment_id])
+        return current
+    if current.status == Status.COMPLETED:
+        return current
+    raise Conflict(f"A {current.status} row cannot be completed.", code="invalid_state")
+
+
+def _current_or_conflict(row: ScheduledStep, *, allowed: tuple[str, ...], verb: str) -> ScheduledStep:
+    current = ScheduledStep.objects.get(pk=row.pk)
+    if current.status not in allowed:
+        raise Conflict(
+            f"A {current.status} row cannot be {verb}ed; only ready reminders.", code="invalid_state"
+        )
+    return current

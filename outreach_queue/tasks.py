@@ -1,0 +1,56 @@
+"""Celery tasks of the queue: thin wrappers over services, safe to run twice (ids in, rows re-read)."""
+
+import logging
+import random
+
+from celery import shared_task
+from django.conf import settings
+from django.db import transaction
+
+from connections.sending import RetryableSendError
+from enrollments.models import ScheduledStep
+from outreach_queue import services
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(name="queue.promote_due", ignore_result=True)
+def promote_due() -> int:
+    """Every minute: promote every company's due rows, then hand auto-send rows to workers."""
+    promoted = services.queue_rows_promote()
+    plans = services.queue_rows_auto_send_plan()
+    for plan in plans:
+        # on_commit: a worker must never look for a row before the transaction that readied it commits.
+        transaction.on_commit(
+            lambda plan=plan: auto_send_row.apply_async(args=[str(plan.row_id)], countdown=plan.countdown)
+        )
+    if promoted or plans:
+        logger.info("promoted %s queue rows, %s auto-send tasks enqueued", promoted, len(plans))
+    return promoted
+
+
+@shared_task(name="queue.reconcile_sending", ignore_result=True)
+def reconcile_sending() -> dict:
+    """Every minute: settle rows a dead worker left in `sending` (resend with the same key, or fail)."""
+    return services.queue_rows_reconcile_sending()
+
+
+@shared_task(name="queue.auto_send_row", bind=True, ignore_result=True, max_retries=None)
+def auto_send_row(self, row_id: str) -> str | None:
+    """Send one auto-send row. The service claims the row, so a duplicate task sends nothing more.
+
+    A retryable failure retries with the row's backoff (or Nylas's Retry-After, if longer), with
+    jitter, up to AUTO_SEND_MAX_RETRIES attempts; after that the row waits in the queue for a person.
+    """
+    try:
+        row = services.queue_row_auto_send(row_id=row_id)
+    except RetryableSendError as exc:
+        attempts = ScheduledStep.objects.filter(pk=row_id).values_list("attempts", flat=True).first() or 0
+        if attempts >= settings.AUTO_SEND_MAX_RETRIES:
+            logger.warning(
+                "queue row %s: giving up auto-send after %s attempts: %s", row_id, attempts, exc.reason
+            )
+            return None
+        countdown = max(services.retry_backoff_seconds(attempts), exc.retry_after or 0)
+        raise self.retry(countdown=countdown + random.uniform(0, countdown / 10 + 1)) from exc
+    return row.status if row is not None else None
