@@ -22,9 +22,9 @@ from sequences.models import Sequence, SequenceStep
 
 MAX_BULK_CUSTOMERS = 10_000
 # Rows per INSERT. PostgreSQL gets them as UNNEST arrays (Django 5.2), so big batches are cheap; they
-# only bound the size of one statement.
-ENROLLMENT_BATCH_SIZE = 5_000
-SCHEDULED_STEP_BATCH_SIZE = 10_000
+# only bound the size of one statement: a full bulk is one INSERT of enrollments and one per 25,000 rows.
+ENROLLMENT_BATCH_SIZE = MAX_BULK_CUSTOMERS
+SCHEDULED_STEP_BATCH_SIZE = 25_000
 
 STOP_REASON_DEFAULT = "stopped"
 STOP_REASON_RE_ENROLLED = "re_enrolled"
@@ -244,7 +244,7 @@ def _complete(enrollments: QuerySet[Enrollment], *, reason: str) -> tuple[int, i
     """
     active = enrollments.filter(status=Enrollment.Status.ACTIVE)
     now = timezone.now()
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):  # both or neither; no savepoint needed inside a caller's
         cancelled = ScheduledStep.objects.filter(
             enrollment__in=active.values("pk"), status=ScheduledStep.Status.SCHEDULED
         ).update(status=ScheduledStep.Status.CANCELLED, processed_at=now, updated_at=now)
