@@ -6,7 +6,7 @@ from datetime import timedelta
 from celery import shared_task
 from django.utils import timezone
 
-from connections import services
+from connections import oauth, services
 from connections.models import WebhookDelivery
 
 logger = logging.getLogger(__name__)
@@ -38,3 +38,9 @@ def sweep_webhook_deliveries() -> int:
             logger.exception("Webhook delivery %s failed", delivery_id)
             WebhookDelivery.objects.filter(pk=delivery_id).update(outcome=f"error: {exc}"[:255])
     return done
+
+
+@shared_task(name="connections.purge_oauth_states")
+def purge_oauth_states() -> int:
+    """Delete OAuth state nonces older than a day (they expired long ago)."""
+    return oauth.oauth_states_purge()

@@ -1,5 +1,6 @@
 import json
 import time
+from datetime import timedelta
 from urllib.parse import parse_qs, urlparse
 
 import pytest
@@ -219,3 +220,13 @@ def test_callback_is_not_token_authenticated(anon, nylas_on):
     # A bad token header would be a 401 on every other endpoint; here only the state matters.
     anon.credentials(HTTP_AUTHORIZATION="Token nope")
     assert anon.get(CALLBACK, {"code": "c", "state": "garbage"}).status_code == 400
+
+
+def test_purge_deletes_only_old_states(member):
+    from connections.tasks import purge_oauth_states
+
+    OAuthState.objects.create(nonce="old", member=member)
+    OAuthState.objects.create(nonce="new", member=member)
+    OAuthState.objects.filter(nonce="old").update(created_at=timezone.now() - timedelta(days=2))
+    assert purge_oauth_states() == 1
+    assert list(OAuthState.objects.values_list("nonce", flat=True)) == ["new"]
