@@ -232,7 +232,6 @@ def test_bulk_re_enrolls_active_customers(company, sequence):
     stale, _ = services.enrollment_create(
         sequence=sequence, customer=kept, start_date=datetime.date(2027, 1, 1)
     )
-    ScheduledStep.objects.filter(enrollment=stale).order_by("scheduled_for")[:1].get()
     first_row = stale.scheduled_steps.order_by("scheduled_for").first()
     ScheduledStep.objects.filter(pk=first_row.pk).update(status=Status.SENT)
 
