@@ -54,6 +54,7 @@ class SequenceDetailView(CompanyScopedAPIView):
         return Response(SequenceSerializer(sequence).data)
 
     @extend_schema(
+        operation_id="companies_sequences_action",
         request=SequenceActionSerializer,
         responses={200: SequenceSerializer, 409: CONFLICT},
         description="Lifecycle: activate (draft|archived -> active, needs an active step) or archive "
