@@ -16,7 +16,9 @@ def staff_client(client):
 
 
 def test_connections_changelist_shows_status_and_owner(staff_client, member):
-    EmailConnectionFactory(company=member.company, member=member, email="owner-box@seller.example", status="error")
+    EmailConnectionFactory(
+        company=member.company, member=member, email="owner-box@seller.example", status="error"
+    )
     page = staff_client.get(reverse("admin:connections_emailconnection_changelist")).content.decode()
     assert "owner-box@seller.example" in page and member.display_name in page and "error" in page
 

@@ -15,7 +15,7 @@ from django.utils import timezone
 from connections.models import EmailConnection, WebhookDelivery
 from connections.tasks import process_webhook_delivery, sweep_webhook_deliveries
 from enrollments.models import Enrollment, ScheduledStep
-from tests.factories.connections import EmailConnectionFactory
+from tests.factories.connections import EmailConnectionFactory, WebhookDeliveryFactory
 from tests.factories.enrollments import EnrollmentFactory, ScheduledStepFactory
 from tests.factories.sequences import SequenceFactory
 
@@ -396,9 +396,7 @@ def test_task_called_directly_is_idempotent(connection, sent_row, anon):
 
 
 def test_task_through_eager_delay(connection, eager_celery):
-    delivery = WebhookDelivery.objects.create(
-        notification_id="n-eager", event_type="grant.expired", payload=grant_expired()
-    )
+    delivery = WebhookDeliveryFactory(grant_id="g-1")
     process_webhook_delivery.delay(str(delivery.id))
     connection.refresh_from_db()
     assert connection.status == "error"
