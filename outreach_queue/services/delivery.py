@@ -73,7 +73,7 @@ def queue_row_send(
         connection=connection, member=member, sequence_sender_id=sequence.sender_connection_id
     )
     if not row.to_email:
-        raise BadRequest({"to_email": ["The row has no recipient: set to_email first."]})
+        raise BadRequest("The row has no recipient: set to_email first.", code="no_recipient")
     try:
         return queue_row_deliver(row=row, sequence=sequence, connection=connection)
     except RetryableSendError as exc:
