@@ -65,7 +65,6 @@ ALLOWED_FILTERS = frozenset(
         "min",
         "reject",
         "rejectattr",
-        "replace",
         "reverse",
         "round",
         "select",
@@ -88,8 +87,10 @@ FIELD_SUBJECT = "subject_template"
 FIELD_PLAIN = "body_plain_template"
 FIELD_HTML = "body_html_template"
 
-MAX_RESULT_LENGTH = 100_000  # longest string/list a `*` may build
+MAX_RESULT_LENGTH = 10_000  # longest string (or list content) one `*` or `+` may build
 MAX_EXPONENT = 100
+MAX_LOOP_DEPTH = 2
+MAX_OUTPUT_LENGTH = 1_000_000  # characters one rendered field may have
 
 
 @dataclass(frozen=True)
@@ -103,8 +104,14 @@ class TemplateRenderError(Exception):
     """A template could not be rendered; `str(e)` is the human reason stored on a failed row."""
 
 
+def _size(value: str | list | tuple) -> int:
+    if isinstance(value, str):
+        return len(value)
+    return sum(len(item) if isinstance(item, str) else 1 for item in value)
+
+
 class _Sandbox(ImmutableSandboxedEnvironment):
-    intercepted_binops = frozenset({"*", "**", "%"})
+    intercepted_binops = frozenset({"*", "+", "**", "%"})
 
     def call_binop(self, context, operator_name: str, left: Any, right: Any) -> Any:
         if operator_name == "**" and isinstance(right, (int, float, Decimal)) and abs(right) > MAX_EXPONENT:
@@ -114,8 +121,14 @@ class _Sandbox(ImmutableSandboxedEnvironment):
         if operator_name == "*":
             for seq, times in ((left, right), (right, left)):
                 is_repeat = isinstance(seq, (str, list, tuple)) and isinstance(times, int)
-                if is_repeat and len(seq) * times > MAX_RESULT_LENGTH:
+                if is_repeat and _size(seq) * times > MAX_RESULT_LENGTH:
                     raise SecurityError(f"results longer than {MAX_RESULT_LENGTH} are not allowed")
+        if (
+            operator_name == "+"
+            and isinstance(left, (str, list, tuple))
+            and isinstance(right, (str, list, tuple))
+        ) and _size(left) + _size(right) > MAX_RESULT_LENGTH:
+            raise SecurityError(f"results longer than {MAX_RESULT_LENGTH} are not allowed")
         return super().call_binop(context, operator_name, left, right)
 
 
@@ -134,6 +147,14 @@ _HTML_ENV = _make_env(autoescape=True)
 
 _SCALAR = "scalar"
 _ANY = "any"
+_UNSUPPORTED_STATEMENTS = (
+    nodes.Assign,
+    nodes.AssignBlock,
+    nodes.With,
+    nodes.Macro,
+    nodes.CallBlock,
+    nodes.FilterBlock,
+)
 _BLOCKED = "blocked"  # a path already reported as private: report nothing more below it
 
 
@@ -159,6 +180,7 @@ class _Checker:
 
     def __init__(self) -> None:
         self.errors: list[str] = []
+        self.loop_depth = 0
 
     def error(self, message: str) -> None:
         if message not in self.errors:
@@ -171,28 +193,10 @@ class _Checker:
             self.error("include, import and extends are not supported")
         elif isinstance(node, nodes.For):
             self.check_for(node, scope)
-        elif isinstance(node, nodes.Assign):
-            value_type = self.type_of(node.node, scope)
-            self.bind(node.target, value_type, scope)
-        elif isinstance(node, nodes.AssignBlock):
-            self.check_all(node.body, scope)
-            self.bind(node.target, _SCALAR, scope)
-        elif isinstance(node, (nodes.Macro, nodes.CallBlock)):
-            if isinstance(node, nodes.CallBlock):
-                self.type_of(node.call, scope)
-            inner = {**scope, "caller": _ANY, "varargs": _ANY, "kwargs": _ANY}
-            for arg in node.args:
-                inner[arg.name] = _ANY
-            for default in node.defaults:
-                self.type_of(default, scope)
-            if isinstance(node, nodes.Macro):
-                scope[node.name] = _ANY
-            self.check_all(node.body, inner)
-        elif isinstance(node, nodes.With):
-            inner = dict(scope)
-            for target, value in zip(node.targets, node.values, strict=False):
-                self.bind(target, self.type_of(value, scope), inner)
-            self.check_all(node.body, inner)
+        elif isinstance(node, _UNSUPPORTED_STATEMENTS):
+            # Each of these can double a value per statement or per nesting level (memory exhaustion),
+            # and reminder emails do not need them.
+            self.error("set, with, macro, call and filter blocks are not supported")
         else:
             for child in node.iter_child_nodes():
                 self.check(child, scope)
@@ -202,6 +206,9 @@ class _Checker:
             self.check(child, scope)
 
     def check_for(self, node: nodes.For, scope: dict[str, Any]) -> None:
+        self.loop_depth += 1
+        if self.loop_depth > MAX_LOOP_DEPTH:
+            self.error(f"loops may be nested at most {MAX_LOOP_DEPTH} deep")
         iter_type = self.type_of(node.iter, scope)
         item_type = iter_type.item if isinstance(iter_type, _ListOf) else _ANY
         if isinstance(iter_type, dict):
@@ -212,6 +219,7 @@ class _Checker:
             self.type_of(node.test, inner)
         self.check_all(node.body, inner)
         self.check_all(node.else_, scope)
+        self.loop_depth -= 1
 
     def bind(self, target: nodes.Node, value_type: Any, scope: dict[str, Any]) -> None:
         if isinstance(target, nodes.Name):
@@ -293,8 +301,13 @@ def _template_problems(source: str, env: _Sandbox) -> list[str]:
         env.compile(source)  # also reports unknown filters/tests, which parse alone does not
     except TemplateSyntaxError as exc:
         return [f"syntax error on line {exc.lineno}: {exc.message}"]
+    except RecursionError:
+        return ["the template is nested too deeply"]
     checker = _Checker()
-    checker.check(tree, {})
+    try:
+        checker.check(tree, {})
+    except RecursionError:
+        return ["the template is nested too deeply"]
     return checker.errors
 
 
@@ -421,7 +434,15 @@ def _render_one(field: str, source: str, context: dict, *, html: bool) -> str:
     if not source:
         return ""
     try:
-        return _compiled(source, html).render(context)
+        chunks, length = [], 0
+        for chunk in _compiled(source, html).generate(context):
+            length += len(chunk)
+            if length > MAX_OUTPUT_LENGTH:
+                raise TemplateRenderError(
+                    f"{field}: the rendered text is longer than {MAX_OUTPUT_LENGTH} characters"
+                )
+            chunks.append(chunk)
+        return "".join(chunks)
     except _RENDER_FAILURES as exc:
         message = getattr(exc, "message", None) or str(exc) or type(exc).__name__
         raise TemplateRenderError(f"{field}: {message}") from exc

@@ -159,6 +159,16 @@ def test_missing_invoice_can_be_tested_for():
         ("{{ customer|attr('__class__') }}", "No filter named 'attr'"),
         ("{{ invoices|map(attribute='__class__')|list }}", "'__class__' is not allowed"),
         ("{% include 'secrets.txt' %}", "include, import and extends are not supported"),
+        ("{% set s = customer.name %}{{ s }}", "set, with, macro, call and filter blocks are not supported"),
+        ("{% macro m(x) %}{{ x }}{{ x }}{% endmacro %}{{ m(1) }}", "macro"),
+        ("{% with a = 1 %}{{ a }}{% endwith %}", "with"),
+        (
+            "{% for a in invoices %}{% for b in invoices %}{% for c in invoices %}x{% endfor %}{% endfor %}"
+            "{% endfor %}",
+            "loops may be nested at most 2 deep",
+        ),
+        ("{{ customer.name|replace('a', 'b') }}", "No filter named 'replace'"),
+        ("{{ customer.name|center(999999999) }}", "No filter named 'center'"),
         ("{{ customer.name ", "syntax error on line 1"),
         ("{% if %}", "syntax error"),
     ],
@@ -178,8 +188,8 @@ def test_valid_templates_have_no_errors():
     assert (
         template_errors(
             subject="{{ invoice.number }} {{ invoices[0].number }} {{ invoices|length }}",
-            body_plain="{% set c = customer %}{{ c.name|upper }}"
-            "{% for i in invoices %}{{ loop.index }}{% endfor %}",
+            body_plain="{{ customer.name|upper }}"
+            "{% for i in invoices %}{{ loop.index }} {{ i.number }}{% endfor %}",
             body_html="{{ total_due|round(2) }} {{ invoice.due_date }} {{ customer['name'] }}",
         )
         == {}
@@ -192,6 +202,9 @@ def test_valid_templates_have_no_errors():
         "{{ customer.__class__ }}",
         "{{ ''.__class__.__mro__ }}",
         "{{ 'a' * 1000000000 }}",
+        "{{ 'a' * 9000 + 'b' * 9000 }}",
+        "{{ ['a' * 5000] * 3 }}",
+        "{{ ('a' * 9999 ~ 'b' * 9999 ~ 'c' * 9999 ~ 'd' * 9999 ~ 'e' * 9999) * 1 }}",
         "{{ 10 ** 100000 }}",
         "{{ '%999999999d' % 1 }}",
         "{{ customer.update({'name': 'x'}) }}",
@@ -221,3 +234,19 @@ def test_html_autoescaped_text_not():
 
 def test_empty_templates_render_empty():
     assert render_step(step(html="<p>{{ customer.name }}</p>"), make_context()).body_plain == ""
+
+
+def test_rendered_output_is_capped():
+    loop = "{% for i in invoices %}" + "{{ 'a' * 9999 }}" * 60 + "{% endfor %}"
+    ctx = make_context(
+        open_invoices=[
+            {"number": str(n), "amount_due": 1, "currency": "USD", "due_date": "2026-11-01"} for n in range(3)
+        ]
+    )
+    with pytest.raises(TemplateRenderError, match="longer than"):
+        render_step(step(plain=loop), ctx)
+
+
+def test_nested_too_deeply_is_a_400_message_not_a_crash():
+    errors = template_errors(subject="{{ " + "(" * 5000 + "1" + ")" * 5000 + " }}")
+    assert errors and "subject_template" in errors
