@@ -53,9 +53,7 @@ def sent_rows_stop_on_reply(
     return _stopped(enrollments_stop(enrollment_ids=to_stop, reason=STOP_REASON_REPLIED))
 
 
-def sent_rows_mark_bounced(
-    *, connection_id: UUID, message_ids: Iterable[str], reason: str, thread_id: str = ""
-) -> str:
+def sent_rows_mark_bounced(*, connection_id: UUID, message_ids: Iterable[str], reason: str) -> str:
     """Record the bounce on the sent rows of this connection that are `message_ids` (one UPDATE) and stop
     ("bounced") their enrollments. Setting the same error twice is harmless; the stop is idempotent.
     """
@@ -90,7 +88,5 @@ def stop_on_reply(sender, *, connection_id, thread_id, root_message_id="", messa
 
 
 @receiver(bounce_detected, dispatch_uid="queue.stop_on_bounce")
-def stop_on_bounce(sender, *, connection_id, message_ids, reason, thread_id="", **kwargs) -> str:
-    return sent_rows_mark_bounced(
-        connection_id=connection_id, message_ids=message_ids, reason=reason, thread_id=thread_id
-    )
+def stop_on_bounce(sender, *, connection_id, message_ids, reason, **kwargs) -> str:
+    return sent_rows_mark_bounced(connection_id=connection_id, message_ids=message_ids, reason=reason)
