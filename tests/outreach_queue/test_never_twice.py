@@ -1,0 +1,157 @@
+"""Delivery at most once, against a fake Nylas that honours Idempotency-Key (tests/fakes/nylas.py)."""
+
+import datetime
+import threading
+
+import pytest
+from django.db import connection as db_connection
+from django.utils import timezone
+
+from connections.sending import send_email
+from enrollments.models import ScheduledStep
+from outreach_queue.services import queue_row_send, queue_rows_reconcile_sending, row_idempotency_key
+from tests.conftest import company_url
+from tests.factories.core import CompanyFactory
+from tests.fakes.nylas import fake_nylas  # noqa: F401 (fixture)
+from tests.outreach_queue.helpers import Status, ready_row
+
+pytestmark = pytest.mark.django_db
+
+
+def send_url(company, row):
+    return company_url(company, f"sequences/queue/{row.pk}/send")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_twenty_concurrent_sends_of_one_row_deliver_once(fake_nylas):  # noqa: F811
+    company = CompanyFactory()
+    row = ready_row(company)
+    barrier = threading.Barrier(20)
+    statuses, errors = [], []
+
+    def send():
+        try:
+            barrier.wait()
+            statuses.append(queue_row_send(row=row, member=None).status)
+        except Exception as exc:  # noqa: BLE001 (collected and asserted below)
+            errors.append(exc)
+        finally:
+            db_connection.close()
+
+    threads = [threading.Thread(target=send) for _ in range(20)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert len(fake_nylas.requests) == 1 and len(fake_nylas.deliveries) == 1
+    row.refresh_from_db()
+    assert row.status == Status.SENT and row.provider_message_id == fake_nylas.deliveries[0]["message_id"]
+    assert set(statuses) <= {Status.SENDING, Status.SENT} and Status.SENT in statuses
+
+
+def test_500_then_retry_is_two_requests_with_one_key_and_one_delivery(api, company, fake_nylas):  # noqa: F811
+    row = ready_row(company)
+    fake_nylas.fail_next(500)
+    first = api.post(send_url(company, row), {}, format="json")
+    assert first.status_code == 502 and first.json()["code"] == "upstream_error"
+    assert "500" in first.json()["detail"]
+    row.refresh_from_db()
+    assert row.status == Status.READY and "500" in row.error
+    second = api.post(send_url(company, row), {}, format="json")
+    assert second.status_code == 200 and second.json()["status"] == "sent" and second.json()["error"] == ""
+    keys = [request["key"] for request in fake_nylas.requests]
+    assert keys == [row_idempotency_key(row.pk)] * 2
+    assert len(fake_nylas.deliveries) == 1
+
+
+def test_429_answers_503_with_retry_after(api, company, fake_nylas):  # noqa: F811
+    row = ready_row(company)
+    fake_nylas.fail_next(
+        429,
+        {"request_id": "r", "error": {"type": "rate_limit_error", "message": "slow down"}},
+        {"Retry-After": "9"},
+    )
+    response = api.post(send_url(company, row), {}, format="json")
+    assert response.status_code == 503 and response["Retry-After"] == "9"
+    row.refresh_from_db()
+    assert row.status == Status.READY and "slow down" in row.error
+
+
+def test_non_json_answer_is_502_and_row_stays_ready(api, company, fake_nylas):  # noqa: F811
+    row = ready_row(company)
+    fake_nylas.fail_next(502, b"<html>proxy error</html>")
+    assert api.post(send_url(company, row), {}, format="json").status_code == 502
+    row.refresh_from_db()
+    assert row.status == Status.READY
+
+
+def test_400_ends_failed_and_is_not_retried(api, company, fake_nylas):  # noqa: F811
+    row = ready_row(company)
+    fake_nylas.fail_next(
+        400, {"request_id": "r", "error": {"type": "invalid_request_error", "message": "bad to"}}
+    )
+    response = api.post(send_url(company, row), {}, format="json")
+    assert response.status_code == 200 and response.json()["status"] == "failed"
+    assert "bad to" in response.json()["error"]
+    again = api.post(send_url(company, row), {}, format="json")
+    assert again.status_code == 200 and again.json()["status"] == "failed"
+    assert len(fake_nylas.requests) == 1 and fake_nylas.deliveries == []
+
+
+def test_timeout_after_delivery_then_resend_is_replayed_not_redelivered(api, company, fake_nylas, settings):  # noqa: F811
+    settings.NYLAS_TIMEOUT_SECONDS = 1
+    row = ready_row(company)
+    fake_nylas.fail_next(deliver_then_hang=1.5)
+    assert api.post(send_url(company, row), {}, format="json").status_code == 502
+    response = api.post(send_url(company, row), {}, format="json")
+    assert response.status_code == 200 and response.json()["status"] == "sent"
+    assert len(fake_nylas.deliveries) == 1
+    assert response.json()["provider_message_id"] == fake_nylas.deliveries[0]["message_id"]
+
+
+def _stuck(row, *, started_minutes_ago):
+    now = timezone.now()
+    ScheduledStep.objects.filter(pk=row.pk).update(
+        status=Status.SENDING,
+        sender_connection=row.sequence.sender_connection,
+        sending_started_at=now - datetime.timedelta(minutes=started_minutes_ago),
+        updated_at=now - datetime.timedelta(minutes=started_minutes_ago),
+        attempts=1,
+    )
+
+
+def test_reconciler_resends_a_stuck_row_with_the_same_key_inside_the_window(company, fake_nylas):  # noqa: F811
+    row = ready_row(company)
+    # The worker reached Nylas, then died before recording the answer.
+    delivered = send_email(
+        connection=row.sequence.sender_connection,
+        to_email=row.to_email,
+        subject=row.subject,
+        body_plain=row.body_plain,
+        body_html=row.body_html,
+        idempotency_key=row_idempotency_key(row.pk),
+    )
+    _stuck(row, started_minutes_ago=10)
+    assert queue_rows_reconcile_sending() == {"resent": 1, "failed": 0}
+    row.refresh_from_db()
+    assert row.status == Status.SENT and row.provider_message_id == delivered.message_id
+    assert len(fake_nylas.requests) == 2 and len(fake_nylas.deliveries) == 1
+    assert queue_rows_reconcile_sending() == {"resent": 0, "failed": 0}
+
+
+def test_reconciler_fails_a_row_stuck_past_the_window_as_outcome_unknown(company, fake_nylas):  # noqa: F811
+    row = ready_row(company)
+    _stuck(row, started_minutes_ago=90)
+    assert queue_rows_reconcile_sending() == {"resent": 0, "failed": 1}
+    row.refresh_from_db()
+    assert row.status == Status.FAILED and row.error.startswith("outcome unknown")
+    assert fake_nylas.requests == []
+
+
+def test_reconciler_leaves_a_row_that_is_still_being_sent(company, fake_nylas):  # noqa: F811
+    row = ready_row(company)
+    _stuck(row, started_minutes_ago=0)
+    assert queue_rows_reconcile_sending() == {"resent": 0, "failed": 0}
+    row.refresh_from_db()
+    assert row.status == Status.SENDING
