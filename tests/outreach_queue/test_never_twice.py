@@ -12,7 +12,6 @@ from enrollments.models import ScheduledStep
 from outreach_queue.services import queue_row_send, queue_rows_reconcile_sending, row_idempotency_key
 from tests.conftest import company_url
 from tests.factories.core import CompanyFactory
-from tests.fakes.nylas import fake_nylas  # noqa: F401 (fixture)
 from tests.outreach_queue.helpers import Status, ready_row
 
 pytestmark = pytest.mark.django_db
@@ -23,7 +22,7 @@ def send_url(company, row):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_twenty_concurrent_sends_of_one_row_deliver_once(fake_nylas):  # noqa: F811
+def test_twenty_concurrent_sends_of_one_row_deliver_once(fake_nylas):
     company = CompanyFactory()
     row = ready_row(company)
     barrier = threading.Barrier(20)
@@ -50,7 +49,7 @@ def test_twenty_concurrent_sends_of_one_row_deliver_once(fake_nylas):  # noqa: F
     assert set(statuses) <= {Status.SENDING, Status.SENT} and Status.SENT in statuses
 
 
-def test_500_then_retry_is_two_requests_with_one_key_and_one_delivery(api, company, fake_nylas):  # noqa: F811
+def test_500_then_retry_is_two_requests_with_one_key_and_one_delivery(api, company, fake_nylas):
     row = ready_row(company)
     fake_nylas.fail_next(500)
     first = api.post(send_url(company, row), {}, format="json")
@@ -65,7 +64,7 @@ def test_500_then_retry_is_two_requests_with_one_key_and_one_delivery(api, compa
     assert len(fake_nylas.deliveries) == 1
 
 
-def test_429_answers_503_with_retry_after(api, company, fake_nylas):  # noqa: F811
+def test_429_answers_503_with_retry_after(api, company, fake_nylas):
     row = ready_row(company)
     fake_nylas.fail_next(
         429,
@@ -78,7 +77,7 @@ def test_429_answers_503_with_retry_after(api, company, fake_nylas):  # noqa: F8
     assert row.status == Status.READY and "slow down" in row.error
 
 
-def test_non_json_answer_is_502_and_row_stays_ready(api, company, fake_nylas):  # noqa: F811
+def test_non_json_answer_is_502_and_row_stays_ready(api, company, fake_nylas):
     row = ready_row(company)
     fake_nylas.fail_next(502, b"<html>proxy error</html>")
     assert api.post(send_url(company, row), {}, format="json").status_code == 502
@@ -86,7 +85,7 @@ def test_non_json_answer_is_502_and_row_stays_ready(api, company, fake_nylas):  
     assert row.status == Status.READY
 
 
-def test_400_ends_failed_and_is_not_retried(api, company, fake_nylas):  # noqa: F811
+def test_400_ends_failed_and_is_not_retried(api, company, fake_nylas):
     row = ready_row(company)
     fake_nylas.fail_next(
         400, {"request_id": "r", "error": {"type": "invalid_request_error", "message": "bad to"}}
@@ -99,7 +98,7 @@ def test_400_ends_failed_and_is_not_retried(api, company, fake_nylas):  # noqa: 
     assert len(fake_nylas.requests) == 1 and fake_nylas.deliveries == []
 
 
-def test_timeout_after_delivery_then_resend_is_replayed_not_redelivered(api, company, fake_nylas, settings):  # noqa: F811
+def test_timeout_after_delivery_then_resend_is_replayed_not_redelivered(api, company, fake_nylas, settings):
     settings.NYLAS_TIMEOUT_SECONDS = 1
     row = ready_row(company)
     fake_nylas.fail_next(deliver_then_hang=1.5)
@@ -121,7 +120,7 @@ def _stuck(row, *, started_minutes_ago):
     )
 
 
-def test_reconciler_resends_a_stuck_row_with_the_same_key_inside_the_window(company, fake_nylas):  # noqa: F811
+def test_reconciler_resends_a_stuck_row_with_the_same_key_inside_the_window(company, fake_nylas):
     row = ready_row(company)
     # The worker reached Nylas, then died before recording the answer.
     delivered = send_email(
@@ -140,7 +139,7 @@ def test_reconciler_resends_a_stuck_row_with_the_same_key_inside_the_window(comp
     assert queue_rows_reconcile_sending() == {"resent": 0, "failed": 0}
 
 
-def test_reconciler_fails_a_row_stuck_past_the_window_as_outcome_unknown(company, fake_nylas):  # noqa: F811
+def test_reconciler_fails_a_row_stuck_past_the_window_as_outcome_unknown(company, fake_nylas):
     row = ready_row(company)
     _stuck(row, started_minutes_ago=90)
     assert queue_rows_reconcile_sending() == {"resent": 0, "failed": 1}
@@ -149,7 +148,7 @@ def test_reconciler_fails_a_row_stuck_past_the_window_as_outcome_unknown(company
     assert fake_nylas.requests == []
 
 
-def test_reconciler_leaves_a_row_that_is_still_being_sent(company, fake_nylas):  # noqa: F811
+def test_reconciler_leaves_a_row_that_is_still_being_sent(company, fake_nylas):
     row = ready_row(company)
     _stuck(row, started_minutes_ago=0)
     assert queue_rows_reconcile_sending() == {"resent": 0, "failed": 0}
