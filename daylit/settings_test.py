@@ -11,3 +11,4 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 NYLAS_API_KEY = ""
 NYLAS_WEBHOOK_SECRET = "test-webhook-secret"
 NYLAS_CLIENT_ID = "test-client-id"
+AI_API_KEY = ""

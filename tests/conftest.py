@@ -3,6 +3,7 @@ from rest_framework.test import APIClient
 
 from daylit.services import api_token_issue
 from tests.factories.core import CompanyFactory, MemberFactory
+from tests.fakes.openai_server import fake_ai  # noqa: F401  (a fixture for every test package)
 
 
 @pytest.fixture
