@@ -173,6 +173,13 @@ NYLAS_WEBHOOK_SECRET = env_str("NYLAS_WEBHOOK_SECRET")
 NYLAS_TIMEOUT_SECONDS = env_int("NYLAS_TIMEOUT_SECONDS", 30)
 NYLAS_CALLBACK_URL = env_str("NYLAS_CALLBACK_URL", "http://127.0.0.1:8000/api/nylas/callback")
 
+# AI drafts from a step's `instructions` through an OpenAI-compatible API; no key, no generation.
+AI_API_KEY = env_str("AI_API_KEY")
+AI_BASE_URL = env_str("AI_BASE_URL", "https://api.openai.com/v1")
+AI_MODEL = env_str("AI_MODEL", "gpt-4o-mini")
+AI_TIMEOUT_SECONDS = env_int("AI_TIMEOUT_SECONDS", 30)
+AI_MAX_ATTEMPTS = env_int("AI_MAX_ATTEMPTS", 3)
+
 API_TOKEN_TOUCH_SECONDS = env_int("API_TOKEN_TOUCH_SECONDS", 60)
 
 # Outreach queue: auto-send pacing per mailbox, and when a row left in `sending` counts as stuck.
