@@ -27,6 +27,8 @@ class Sequence(models.Model):
         EmailConnection, null=True, blank=True, on_delete=models.SET_NULL, related_name="sequences"
     )
     auto_send = models.BooleanField(default=False)
+    # AI-written drafts go out unreviewed only when a person opted in for this sequence.
+    auto_send_generated = models.BooleanField(default=False)
     stop_on_reply = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -19,6 +19,7 @@ from connections.models import EmailConnection
 from daylit.errors import BadRequest, Conflict
 from daylit.models import Company
 from sequences import hooks
+from sequences.drafting import generation_configured
 from sequences.models import Sequence, SequenceStep
 from sequences.signals import sequence_archived
 from sequences.templating import FIELD_HTML, FIELD_PLAIN, FIELD_SUBJECT, template_errors
@@ -27,7 +28,14 @@ DEFAULT_TIMEZONE = "America/New_York"
 NAME_CONSTRAINT = "sequences_sequence_name_ci_unique"
 
 # Settings copied by duplicate_from unless the request gives them.
-COPIED_SETTINGS = ("timezone", "send_followups_in_thread", "sender_connection", "auto_send", "stop_on_reply")
+COPIED_SETTINGS = (
+    "timezone",
+    "send_followups_in_thread",
+    "sender_connection",
+    "auto_send",
+    "auto_send_generated",
+    "stop_on_reply",
+)
 SEQUENCE_SETTINGS = frozenset(COPIED_SETTINGS) | {"name"}
 STEP_FIELDS = (
     "step_type",
@@ -183,6 +191,22 @@ def _validate_templates(data: dict[str, Any]) -> None:
         raise ValidationError(errors)
 
 
+def _check_generation(step: SequenceStep) -> None:
+    """A reminder written only as `instructions` needs an AI provider to ever become an email."""
+    only_instructions = step.instructions.strip() and not (
+        step.subject_template or step.body_plain_template or step.body_html_template
+    )
+    if step.step_type == SequenceStep.StepType.REMINDER and only_instructions and not generation_configured():
+        raise ValidationError(
+            {
+                "instructions": [
+                    "AI generation is not configured (set AI_API_KEY), so a reminder cannot be written "
+                    "from instructions alone: add a subject and body template."
+                ]
+            }
+        )
+
+
 def _lock_sequence(sequence_id) -> Sequence:
     return Sequence.objects.select_for_update().get(pk=sequence_id)
 
@@ -191,9 +215,11 @@ def step_create(*, sequence: Sequence, data: dict[str, Any]) -> SequenceStep:
     """Add a step (defaults from the model for fields left out); templates are validated first."""
     fields = {field: data[field] for field in STEP_FIELDS if field in data}
     _validate_templates(fields)
+    step = SequenceStep(sequence=sequence, **fields)
+    _check_generation(step)
     with transaction.atomic():
         _lock_sequence(sequence.pk)
-        step = SequenceStep.objects.create(sequence=sequence, **fields)
+        step.save(force_insert=True)
     return step
 
 
@@ -218,6 +244,7 @@ def step_update(*, step: SequenceStep, data: dict[str, Any]) -> SequenceStep:
             )
         for field, value in fields.items():
             setattr(locked, field, value)
+        _check_generation(locked)
         locked.save()
     return locked
 

@@ -58,6 +58,7 @@ class SequenceSerializer(serializers.ModelSerializer):
             "send_followups_in_thread",
             "sender_connection_id",
             "auto_send",
+            "auto_send_generated",
             "stop_on_reply",
             "created_at",
             "updated_at",
@@ -75,6 +76,7 @@ class SequenceSettingsSerializer(serializers.Serializer):
         EmailConnection, source="sender_connection", required=False, allow_null=True
     )
     auto_send = serializers.BooleanField(required=False)
+    auto_send_generated = serializers.BooleanField(required=False)
     stop_on_reply = serializers.BooleanField(required=False)
 
 

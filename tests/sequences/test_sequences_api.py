@@ -120,6 +120,7 @@ def test_create_defaults(api, company):
         "send_followups_in_thread",
         "sender_connection_id",
         "auto_send",
+        "auto_send_generated",
         "stop_on_reply",
         "created_at",
         "updated_at",
