@@ -14,11 +14,17 @@ class Enrollment(models.Model):
         COMPLETED = "completed"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="enrollments")
-    sequence = models.ForeignKey(Sequence, on_delete=models.CASCADE, related_name="enrollments")
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="enrollments")
-    invoice = models.ForeignKey(
-        Invoice, null=True, blank=True, on_delete=models.SET_NULL, related_name="enrollments"
+    # No single-column indexes where a composite index below starts with the column: fewer btrees to
+    # update on every bulk insert.
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="enrollments", db_index=False)
+    sequence = models.ForeignKey(
+        Sequence, on_delete=models.CASCADE, related_name="enrollments", db_index=False
+    )
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="enrollments", db_index=False
+    )
+    invoice = models.ForeignKey(  # indexed partially below: most enrollments have no invoice
+        Invoice, null=True, blank=True, on_delete=models.SET_NULL, related_name="enrollments", db_index=False
     )
     status = models.CharField(max_length=9, choices=Status.choices, default=Status.ACTIVE)
     start_date = models.DateField()
@@ -48,6 +54,7 @@ class Enrollment(models.Model):
             models.Index(fields=["company", "status", "-created_at"], name="enroll_company_status_new"),
             models.Index(fields=["customer", "status"], name="enroll_customer_status"),
             models.Index(fields=["sequence", "status"], name="enroll_sequence_status"),
+            models.Index(fields=["invoice"], condition=Q(invoice__isnull=False), name="enroll_invoice"),
         ]
 
     def __str__(self) -> str:
@@ -72,8 +79,11 @@ class ScheduledStep(models.Model):
     END_STATES = (Status.SENT, Status.FAILED, Status.COMPLETED, Status.CANCELLED)
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
-    enrollment = models.ForeignKey(Enrollment, on_delete=models.CASCADE, related_name="scheduled_steps")
+    # company and enrollment lead composite indexes below; no extra single-column index for them.
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+", db_index=False)
+    enrollment = models.ForeignKey(
+        Enrollment, on_delete=models.CASCADE, related_name="scheduled_steps", db_index=False
+    )
     sequence = models.ForeignKey(Sequence, on_delete=models.CASCADE, related_name="+")
     step = models.ForeignKey(SequenceStep, on_delete=models.PROTECT, related_name="scheduled_steps")
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
@@ -87,8 +97,8 @@ class ScheduledStep(models.Model):
     subject = models.TextField(blank=True, default="")
     body_plain = models.TextField(blank=True, default="")
     body_html = models.TextField(blank=True, default="")
-    sender_connection = models.ForeignKey(
-        EmailConnection, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    sender_connection = models.ForeignKey(  # indexed partially below: set only once a row is sent
+        EmailConnection, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
     )
     provider_message_id = models.CharField(max_length=255, blank=True, default="")
     provider_thread_id = models.CharField(max_length=255, blank=True, default="")
@@ -123,6 +133,11 @@ class ScheduledStep(models.Model):
             models.Index(fields=["enrollment", "status"], name="sched_enrollment_status"),
             models.Index(
                 fields=["provider_thread_id"], condition=~Q(provider_thread_id=""), name="sched_thread"
+            ),
+            models.Index(
+                fields=["sender_connection"],
+                condition=Q(sender_connection__isnull=False),
+                name="sched_sender",
             ),
         ]
 

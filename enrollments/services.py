@@ -16,15 +16,14 @@ from django.utils import timezone
 
 from daylit.errors import BadRequest, Conflict
 from daylit.models import Customer, Invoice, Member
+from enrollments.fanout import StepPlan, rows_for, scheduled_rows_insert
 from enrollments.models import Enrollment, ScheduledStep
 from enrollments.scheduling import local_today, scheduled_instant
 from sequences.models import Sequence, SequenceStep
 
 MAX_BULK_CUSTOMERS = 10_000
-# Rows per INSERT. PostgreSQL gets them as UNNEST arrays (Django 5.2), so big batches are cheap; they
-# only bound the size of one statement: a full bulk is one INSERT of enrollments and one per 25,000 rows.
+# Enrollments per INSERT. PostgreSQL gets them as UNNEST arrays (Django 5.2), so a full bulk is one INSERT.
 ENROLLMENT_BATCH_SIZE = MAX_BULK_CUSTOMERS
-SCHEDULED_STEP_BATCH_SIZE = 25_000
 
 STOP_REASON_DEFAULT = "stopped"
 STOP_REASON_RE_ENROLLED = "re_enrolled"
@@ -40,13 +39,6 @@ class BulkEnrollResult:
     enrolled_count: int  # customers newly enrolled
     updated_count: int  # customers re-enrolled after their stale enrollment completed
     skipped_count: int  # distinct ids that are not customers of the sequence's company
-
-
-@dataclass(frozen=True)
-class _StepPlan:
-    step_id: UUID
-    step_type: str
-    scheduled_for: datetime.datetime
 
 
 def enrollment_create(
@@ -96,7 +88,7 @@ def enrollment_create(
                     return existing, False
                 continue  # the winner was stopped in between: try again
             plans = _plan_steps(sequence_id=locked.pk, start_date=start, tz_name=locked.timezone)
-            ScheduledStep.objects.bulk_create(_rows([enrollment], plans))
+            ScheduledStep.objects.bulk_create(rows_for([enrollment], plans))
             return enrollment, True
     raise Conflict("The customer's enrollment kept changing; try again.", code="enrollment_contention")
 
@@ -134,10 +126,15 @@ def enrollments_bulk_create(
         )
         updated = 0
         if found:
-            stale = Enrollment.objects.filter(
-                sequence_id=locked.pk, status=Enrollment.Status.ACTIVE, customer_id__in=found
+            stale_ids = list(
+                Enrollment.objects.filter(
+                    sequence_id=locked.pk, status=Enrollment.Status.ACTIVE, customer_id__in=found
+                ).values_list("pk", flat=True)
             )
-            updated = _complete(stale, reason=STOP_REASON_RE_ENROLLED)[0]
+            if stale_ids:  # usually none: skip both UPDATEs then
+                updated = _complete(
+                    Enrollment.objects.filter(pk__in=stale_ids), reason=STOP_REASON_RE_ENROLLED
+                )[0]
             enrollments = [
                 Enrollment(
                     company_id=locked.company_id,
@@ -150,7 +147,7 @@ def enrollments_bulk_create(
             ]
             Enrollment.objects.bulk_create(enrollments, batch_size=ENROLLMENT_BATCH_SIZE)
             plans = _plan_steps(sequence_id=locked.pk, start_date=start, tz_name=locked.timezone)
-            ScheduledStep.objects.bulk_create(_rows(enrollments, plans), batch_size=SCHEDULED_STEP_BATCH_SIZE)
+            scheduled_rows_insert(enrollments=enrollments, plans=plans)
     return BulkEnrollResult(
         enrolled_count=len(found) - updated, updated_count=updated, skipped_count=len(unique_ids) - len(found)
     )
@@ -282,14 +279,14 @@ def _require_active(sequence: Sequence) -> None:
         )
 
 
-def _plan_steps(*, sequence_id: UUID, start_date: datetime.date, tz_name: str) -> list[_StepPlan]:
+def _plan_steps(*, sequence_id: UUID, start_date: datetime.date, tz_name: str) -> list[StepPlan]:
     """When each active step falls for enrollments starting on `start_date`: one query, computed once
     per step (every enrollment of a bulk shares the start date, so the times are shared too)."""
     steps = SequenceStep.objects.filter(sequence_id=sequence_id, is_active=True).values_list(
         "id", "step_type", "offset_days", "offset_time"
     )
     return [
-        _StepPlan(
+        StepPlan(
             step_id=step_id,
             step_type=step_type,
             scheduled_for=scheduled_instant(
@@ -297,20 +294,4 @@ def _plan_steps(*, sequence_id: UUID, start_date: datetime.date, tz_name: str) -
             ),
         )
         for step_id, step_type, offset_days, offset_time in steps
-    ]
-
-
-def _rows(enrollments: list[Enrollment], plans: list[_StepPlan]) -> list[ScheduledStep]:
-    return [
-        ScheduledStep(
-            company_id=enrollment.company_id,
-            enrollment_id=enrollment.pk,
-            sequence_id=enrollment.sequence_id,
-            step_id=plan.step_id,
-            customer_id=enrollment.customer_id,
-            step_type=plan.step_type,
-            scheduled_for=plan.scheduled_for,
-        )
-        for enrollment in enrollments
-        for plan in plans
     ]

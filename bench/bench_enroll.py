@@ -1,0 +1,232 @@
+"""Bulk-enroll 10,000 customers into a 5-step sequence: the service against two baselines.
+
+    .venv/bin/python bench/bench_enroll.py [--customers 10000] [--repeat 3] [--strict]
+
+Runs against PostgreSQL (DATABASE_URL, default postgres://postgres@127.0.0.1:5432/daylit_bench), creating
+the database and migrating it when needed. Each method writes the same rows (N enrollments, 5N scheduled
+steps) into its own fresh active sequence, in one transaction:
+
+- service:  enrollments.services.enrollments_bulk_create (what the API calls)
+- naive:    a per-customer ORM loop (Enrollment.objects.create + one create per step)
+- raw SQL:  INSERT ... SELECT of the enrollments, then INSERT ... SELECT of their rows (times in SQL)
+
+Targets: service <= 3x raw SQL and >= 20x faster than the naive loop. `--strict` exits 1 on a miss.
+"""
+
+import argparse
+import datetime
+import os
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/daylit_bench")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "daylit.settings")
+os.environ.setdefault("CELERY_BROKER_URL", "memory://")
+
+from bench.common import ensure_database, print_table  # noqa: E402
+
+STEPS = 5
+START = datetime.date(2027, 3, 10)  # spans New York's spring-forward: the times are not all alike
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--customers", type=int, default=10_000)
+    parser.add_argument("--repeat", type=int, default=3, help="runs of the fast methods (best is reported)")
+    parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
+    args = parser.parse_args()
+
+    ensure_database(os.environ["DATABASE_URL"])
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+
+    company, customer_ids = _setup(args.customers)
+    try:
+        service = _best(args.repeat, lambda: _service(company, customer_ids))
+        raw = _best(args.repeat, lambda: _raw_sql(company, customer_ids))
+        naive = _best(1, lambda: _naive(company, customer_ids))
+    finally:
+        _cleanup(company)
+
+    rows = [
+        ("service (bulk_create, set-based)", service, service / raw, naive / service),
+        ("raw SQL INSERT ... SELECT", raw, 1.0, naive / raw),
+        ("naive per-customer ORM loop", naive, naive / raw, 1.0),
+    ]
+    total = args.customers * STEPS
+    print(f"\nBulk enroll {args.customers:,} customers x {STEPS} steps ({total:,} rows), PostgreSQL")
+    print_table(
+        ["method", "seconds", "x raw SQL", "naive / this"],
+        [(name, f"{secs:.3f}", f"{vs_raw:.2f}", f"{speedup:.1f}") for name, secs, vs_raw, speedup in rows],
+    )
+    ok_raw, ok_naive = service <= 3 * raw, naive >= 20 * service
+    print(f"target service <= 3x raw SQL: {'met' if ok_raw else 'MISSED'} ({service / raw:.2f}x)")
+    print(
+        f"target service >= 20x faster than naive: {'met' if ok_naive else 'MISSED'} ({naive / service:.1f}x)"
+    )
+    return 1 if args.strict and not (ok_raw and ok_naive) else 0
+
+
+# --- the three methods: each gets a fresh sequence and must write N enrollments and 5N rows --------
+
+
+def _service(company, customer_ids) -> float:
+    from enrollments.services import enrollments_bulk_create
+
+    sequence = _sequence(company)
+    started = time.perf_counter()
+    result = enrollments_bulk_create(sequence=sequence, customer_ids=customer_ids, start_date=START)
+    elapsed = time.perf_counter() - started
+    assert result.enrolled_count == len(customer_ids), result
+    _check(sequence, len(customer_ids))
+    return elapsed
+
+
+def _naive(company, customer_ids) -> float:
+    from django.db import transaction
+
+    from enrollments.models import Enrollment, ScheduledStep
+    from enrollments.scheduling import scheduled_instant
+    from sequences.models import SequenceStep
+
+    sequence = _sequence(company)
+    started = time.perf_counter()
+    with transaction.atomic():
+        for customer_id in customer_ids:
+            enrollment = Enrollment.objects.create(
+                company=company, sequence=sequence, customer_id=customer_id, start_date=START
+            )
+            for step in SequenceStep.objects.filter(sequence=sequence, is_active=True):
+                ScheduledStep.objects.create(
+                    company=company,
+                    enrollment=enrollment,
+                    sequence=sequence,
+                    step=step,
+                    customer_id=customer_id,
+                    step_type=step.step_type,
+                    scheduled_for=scheduled_instant(
+                        start_date=START,
+                        offset_days=step.offset_days,
+                        offset_time=step.offset_time,
+                        tz_name=sequence.timezone,
+                    ),
+                )
+    elapsed = time.perf_counter() - started
+    _check(sequence, len(customer_ids))
+    return elapsed
+
+
+def _raw_sql(company, customer_ids) -> float:
+    from django.db import connection, transaction
+
+    sequence = _sequence(company)
+    started = time.perf_counter()
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            """
+            INSERT INTO enrollments_enrollment
+                (id, company_id, sequence_id, customer_id, status, start_date, created_at, updated_at)
+            SELECT gen_random_uuid(), c.company_id, %s, c.id, 'active', %s, now(), now()
+            FROM daylit_customer c WHERE c.company_id = %s AND c.id = ANY(%s)
+            """,
+            [sequence.pk, START, company.pk, list(customer_ids)],
+        )
+        cursor.execute(
+            """
+            INSERT INTO enrollments_scheduledstep
+                (id, company_id, enrollment_id, sequence_id, step_id, customer_id, step_type, status,
+                 scheduled_for, to_email, subject, body_plain, body_html, provider_message_id,
+                 provider_thread_id, error, notes, attempts, created_at, updated_at)
+            SELECT gen_random_uuid(), e.company_id, e.id, e.sequence_id, s.id, e.customer_id, s.step_type,
+                   'scheduled', ((e.start_date + s.offset_days) + s.offset_time) AT TIME ZONE q.timezone,
+                   '', '', '', '', '', '', '', '', 0, now(), now()
+            FROM enrollments_enrollment e
+            JOIN sequences_sequence q ON q.id = e.sequence_id
+            JOIN sequences_sequencestep s ON s.sequence_id = e.sequence_id AND s.is_active
+            WHERE e.sequence_id = %s AND e.status = 'active'
+            """,
+            [sequence.pk],
+        )
+    elapsed = time.perf_counter() - started
+    _check(sequence, len(customer_ids))
+    return elapsed
+
+
+# --- fixtures ----------------------------------------------------------------------------------------
+
+
+def _setup(count: int):
+    from django.db import connection
+
+    from daylit.models import Company, Customer
+
+    company = Company.objects.create(name=f"bench-enroll {time.time():.0f}")
+    customers = Customer.objects.bulk_create(
+        [Customer(company=company, name=f"Customer {n}", email=f"c{n}@bench.example") for n in range(count)],
+        batch_size=10_000,
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE daylit_customer")
+    return company, [c.pk for c in customers]
+
+
+def _sequence(company):
+    from sequences.models import Sequence, SequenceStep
+
+    sequence = Sequence.objects.create(
+        company=company, name=f"bench {time.perf_counter_ns()}", status="active", timezone="America/New_York"
+    )
+    SequenceStep.objects.bulk_create(
+        SequenceStep(
+            sequence=sequence,
+            step_type=["reminder", "call", "task"][n % 3],
+            label=f"Step {n + 1}",
+            offset_days=2 * n,
+            offset_time=datetime.time(2, 30) if n == 2 else datetime.time(9, 0),
+        )
+        for n in range(STEPS)
+    )
+    return sequence
+
+
+def _check(sequence, count: int) -> None:
+    from enrollments.models import Enrollment, ScheduledStep
+
+    assert Enrollment.objects.filter(sequence=sequence, status="active").count() == count
+    assert ScheduledStep.objects.filter(sequence=sequence).count() == count * STEPS
+
+
+def _best(repeat: int, run: Callable[[], float]) -> float:
+    times = [run() for _ in range(max(1, repeat))]
+    return min(times) if len(times) > 1 else statistics.fmean(times)
+
+
+def _cleanup(company) -> None:
+    """Raw deletes: the ORM's cascade would load every row into Python first."""
+    from django.db import connection, transaction
+
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("DELETE FROM enrollments_scheduledstep WHERE company_id = %s", [company.pk])
+        cursor.execute("DELETE FROM enrollments_enrollment WHERE company_id = %s", [company.pk])
+        cursor.execute(
+            "DELETE FROM sequences_sequencestep WHERE sequence_id IN "
+            "(SELECT id FROM sequences_sequence WHERE company_id = %s)",
+            [company.pk],
+        )
+        cursor.execute("DELETE FROM sequences_sequence WHERE company_id = %s", [company.pk])
+        cursor.execute("DELETE FROM daylit_customer WHERE company_id = %s", [company.pk])
+        cursor.execute("DELETE FROM daylit_company WHERE id = %s", [company.pk])
+
+
+if __name__ == "__main__":
+    sys.exit(main())
