@@ -42,6 +42,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so every later log line of the request carries its id.
+    "daylit.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -122,6 +124,19 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "daylit.errors.exception_handler",
     "UNAUTHENTICATED_USER": None,
     "DATETIME_FORMAT": "%Y-%m-%dT%H:%M:%S.%fZ",
+    # Rates come from API_THROTTLE_RATE / API_SEND_THROTTLE_RATE below (see daylit/throttling.py).
+    "DEFAULT_THROTTLE_CLASSES": ["daylit.throttling.TokenRateThrottle", "daylit.throttling.SendRateThrottle"],
+}
+API_THROTTLE_RATE = env_str("API_THROTTLE_RATE", "1200/min")
+API_SEND_THROTTLE_RATE = env_str("API_SEND_THROTTLE_RATE", "300/min")
+# Throttle counters: per process by default; CACHE_URL (redis://...) shares them across web workers.
+_CACHE_URL = env_str("CACHE_URL") or env_str("REDIS_URL")
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _CACHE_URL}
+        if _CACHE_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "daylit"}
+    )
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Daylit Sequences API",
@@ -133,6 +148,14 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Several models have a `status`; each choice set gets its own stable component name.
+    "ENUM_NAME_OVERRIDES": {
+        "InvoiceStatusEnum": "daylit.models.Invoice.Status",
+        "EmailConnectionStatusEnum": "connections.models.EmailConnection.Status",
+        "SequenceStatusEnum": "sequences.models.Sequence.Status",
+        "EnrollmentStatusEnum": "enrollments.models.Enrollment.Status",
+        "QueueRowStatusEnum": "enrollments.models.ScheduledStep.Status",
+    },
 }
 
 # Celery: the database row is the truth of every job; the broker only wakes a worker.
@@ -188,9 +211,24 @@ AUTO_SEND_MAX_RETRIES = env_int("AUTO_SEND_MAX_RETRIES", 8)
 SENDING_STUCK_AFTER_SECONDS = env_int("SENDING_STUCK_AFTER_SECONDS", 300)
 NYLAS_IDEMPOTENCY_WINDOW_SECONDS = env_int("NYLAS_IDEMPOTENCY_WINDOW_SECONDS", 3600)
 
+# JSON lines with the request id; secrets redacted on the handler, so every logger's records are cleaned.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {
+        "request_id": {"()": "daylit.observability.RequestIdFilter"},
+        "redact": {"()": "daylit.observability.RedactSecretsFilter"},
+    },
+    "formatters": {
+        "json": {"()": "daylit.observability.JsonFormatter"},
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["request_id", "redact"],
+            "formatter": env_str("LOG_FORMAT", "json"),
+        }
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
 }
