@@ -20,6 +20,8 @@ class QueueListView(CompanyScopedAPIView):
 
     @extend_schema(
         parameters=[QueueFilters],
+        responses=QueueRowSerializer(many=True),
+        operation_id="companies_sequences_queue_list",
         summary="Get queue",
         description="Promotes the company's due rows, then lists one category (ready, upcoming, history).",
     )
