@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
 from daylit.errors import BadRequest, Conflict
@@ -119,18 +119,19 @@ def enrollments_bulk_create(
         locked = _lock_sequence(sequence.pk, exclusive=True)
         _require_active(locked)
         start = start_date or local_today(locked.timezone)
-        found = list(
-            Customer.objects.filter(company_id=locked.company_id, pk__in=unique_ids).values_list(
-                "pk", flat=True
-            )
+        # One read: which ids are our customers, and each one's active enrollment here (if any).
+        active_here = Enrollment.objects.filter(
+            sequence_id=locked.pk, customer_id=OuterRef("pk"), status=Enrollment.Status.ACTIVE
+        ).values("pk")[:1]
+        found_with_stale = list(
+            Customer.objects.filter(company_id=locked.company_id, pk__in=unique_ids)
+            .annotate(stale_id=Subquery(active_here))
+            .values_list("pk", "stale_id")
         )
+        found = [customer_id for customer_id, _ in found_with_stale]
+        stale_ids = [stale_id for _, stale_id in found_with_stale if stale_id is not None]
         updated = 0
         if found:
-            stale_ids = list(
-                Enrollment.objects.filter(
-                    sequence_id=locked.pk, status=Enrollment.Status.ACTIVE, customer_id__in=found
-                ).values_list("pk", flat=True)
-            )
             if stale_ids:  # usually none: skip both UPDATEs then
                 updated = _complete(
                     Enrollment.objects.filter(pk__in=stale_ids), reason=STOP_REASON_RE_ENROLLED
