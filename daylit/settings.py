@@ -122,6 +122,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "daylit.errors.exception_handler",
+    "DEFAULT_METADATA_CLASS": "daylit.api.metadata.DescriptionOnlyMetadata",
     "UNAUTHENTICATED_USER": None,
     "DATETIME_FORMAT": "%Y-%m-%dT%H:%M:%S.%fZ",
     # Rates come from API_THROTTLE_RATE / API_SEND_THROTTLE_RATE below (see daylit/throttling.py).
