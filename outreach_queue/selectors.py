@@ -12,6 +12,7 @@ from sequences.models import Sequence, SequenceStep
 
 Status = ScheduledStep.Status
 UNASSIGNED = "__unassigned__"
+MAX_SEARCH_IDS = 5_000  # names a search may match per table; a broader term should be narrowed
 
 CATEGORY_STATUSES = {
     "ready": [Status.READY],
@@ -43,17 +44,28 @@ def queue_row_list(*, company: Company, filters: dict[str, Any]) -> QuerySet[Sch
         rows = rows.filter(customer_id__in=_customers_owned_by(company, owners))
     search = (filters.get("search") or "").strip()
     if search:
-        rows = rows.filter(
-            Q(subject__icontains=search)
-            | Q(sequence_id__in=Sequence.objects.filter(company=company, name__icontains=search).values("id"))
-            | Q(
-                step_id__in=SequenceStep.objects.filter(
-                    sequence__company=company, label__icontains=search
-                ).values("id")
-            )
-            | Q(customer_id__in=Customer.objects.filter(company=company, name__icontains=search).values("id"))
-        )
+        rows = rows.filter(_search_condition(company, search))
     return rows.select_related(*_RELATED).order_by(*CATEGORY_ORDER[category])
+
+
+def _search_condition(company: Company, search: str) -> Q:
+    """Subject matches, or the row's sequence, step or customer matches by name/label.
+
+    The small per-company tables are searched first (three short queries) and their ids inlined, so
+    PostgreSQL can OR together index scans of the big table (trigram on subject, btree on the foreign
+    keys) instead of testing a subquery against every row of the category.
+    """
+    condition = Q(subject__icontains=search)
+    matches = {
+        "sequence_id__in": Sequence.objects.filter(company=company, name__icontains=search),
+        "step_id__in": SequenceStep.objects.filter(sequence__company=company, label__icontains=search),
+        "customer_id__in": Customer.objects.filter(company=company, name__icontains=search),
+    }
+    for lookup, queryset in matches.items():
+        ids = list(queryset.values_list("id", flat=True)[:MAX_SEARCH_IDS])
+        if ids:
+            condition |= Q(**{lookup: ids})
+    return condition
 
 
 def _customers_owned_by(company: Company, owners: list[str]) -> QuerySet:

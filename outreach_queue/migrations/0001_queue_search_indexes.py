@@ -3,6 +3,7 @@
 The table belongs to the enrollments app; these indexes serve only the queue's reads, so they live
 here, as raw SQL (pg_trgm operator classes and expression indexes), created and dropped by name.
 - a trigram GIN index on UPPER(subject): Django's `icontains` is `UPPER(col) LIKE UPPER('%x%')`;
+- a trigram GIN index on customers' UPPER(name), searched before the queue rows;
 - the history tab's order (newest change first) as a partial index over the end states.
 """
 
@@ -13,12 +14,14 @@ TABLE = "enrollments_scheduledstep"
 FORWARD = [
     "CREATE EXTENSION IF NOT EXISTS pg_trgm",
     f"CREATE INDEX IF NOT EXISTS queue_sched_subject_trgm ON {TABLE} USING gin (UPPER(subject) gin_trgm_ops)",
+    "CREATE INDEX IF NOT EXISTS queue_customer_name_trgm ON daylit_customer USING gin (UPPER(name) gin_trgm_ops)",
     f"CREATE INDEX IF NOT EXISTS queue_sched_history ON {TABLE} (company_id, updated_at DESC, id DESC) "
     "WHERE status IN ('sent', 'completed', 'cancelled', 'failed')",
 ]
 BACKWARD = [
     "DROP INDEX IF EXISTS queue_sched_subject_trgm",
     "DROP INDEX IF EXISTS queue_sched_history",
+    "DROP INDEX IF EXISTS queue_customer_name_trgm",
 ]
 
 
