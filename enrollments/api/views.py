@@ -24,6 +24,8 @@ _CONFLICT = OpenApiResponse(description="The sequence is not active.")
 
 
 class EnrollmentListCreateView(CompanyScopedAPIView):
+    """List a company's enrollments (filters sequence_id, customer_id, status) or enroll one customer."""
+
     serializer_class = EnrollmentSerializer
 
     @extend_schema(parameters=[EnrollmentFilters], responses=EnrollmentSerializer(many=True))
@@ -53,6 +55,8 @@ class EnrollmentListCreateView(CompanyScopedAPIView):
 
 
 class EnrollmentDetailView(CompanyScopedAPIView):
+    """One enrollment of the company."""
+
     serializer_class = EnrollmentSerializer
 
     def get(self, request, company_id, enrollment_id):
@@ -61,6 +65,8 @@ class EnrollmentDetailView(CompanyScopedAPIView):
 
 
 class EnrollmentStopView(CompanyScopedAPIView):
+    """Complete an enrollment and cancel its scheduled (not yet ready) steps; repeating it is 200 with 0."""
+
     serializer_class = StopResponse
 
     @extend_schema(request=StopInput, responses=StopResponse)
@@ -76,6 +82,8 @@ class EnrollmentStopView(CompanyScopedAPIView):
 
 
 class BulkEnrollView(CompanyScopedAPIView):
+    """Enroll 1..10,000 customers into an active sequence; active ones are re-enrolled."""
+
     serializer_class = BulkEnrollResponse
 
     @extend_schema(request=BulkEnrollInput, responses={200: BulkEnrollResponse, 409: _CONFLICT})
