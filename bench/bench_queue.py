@@ -119,7 +119,8 @@ def build(*, rows: int, sequences: int, customers: int, due_share: float, ready_
                body_plain, body_html, provider_message_id, provider_thread_id, error, notes, attempts,
                created_at, updated_at)
            SELECT gen_random_uuid(), %(c)s, e.id, e.sequence_id, st.id, e.customer_id, 'reminder', x.status,
-                  CASE WHEN x.status = 'scheduled' AND x.r >= %(due)s THEN now() + (x.r || ' seconds')::interval
+                  CASE WHEN x.status = 'scheduled' AND x.r >= %(due)s
+                       THEN now() + (x.r || ' seconds')::interval
                        ELSE now() - (x.r || ' seconds')::interval END,
                   NULL, NULL,
                   CASE WHEN x.status = 'scheduled' THEN '' ELSE cu.email END,
@@ -154,7 +155,6 @@ def bench_promotion() -> dict:
     ready = sql("SELECT 1 FROM enrollments_scheduledstep WHERE status = 'ready' AND subject <> ''")
     sql("""UPDATE enrollments_scheduledstep SET status = 'scheduled', ready_at = NULL, subject = '',
            body_plain = '', body_html = '', to_email = ''""")
-    sql("VACUUM ANALYZE enrollments_scheduledstep") if False else None
     started = time.perf_counter()
     with connection.cursor() as cursor:
         cursor.execute("""UPDATE enrollments_scheduledstep SET status = 'ready', ready_at = now(),
