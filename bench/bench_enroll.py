@@ -4,11 +4,12 @@
 
 Runs against PostgreSQL (DATABASE_URL, default postgres://postgres@127.0.0.1:5432/daylit_bench), creating
 the database and migrating it when needed. Each method writes the same rows (N enrollments, 5N scheduled
-steps) into its own fresh active sequence, in one transaction:
+steps) into its own fresh active sequence:
 
-- service:  enrollments.services.enrollments_bulk_create (what the API calls)
-- naive:    a per-customer ORM loop (Enrollment.objects.create + one create per step)
-- raw SQL:  INSERT ... SELECT of the enrollments, then INSERT ... SELECT of their rows (times in SQL)
+- service:  enrollments.services.enrollments_bulk_create (what the API calls), one transaction
+- naive:    a per-customer ORM loop (Enrollment.objects.create + one create per step), one transaction
+            per customer as looping over single enrolls would
+- raw SQL:  INSERT ... SELECT of the enrollments, then INSERT ... SELECT of their rows, one transaction
 
 Targets: service <= 3x raw SQL and >= 20x faster than the naive loop. `--strict` exits 1 on a miss.
 """
@@ -101,8 +102,9 @@ def _naive(company, customer_ids) -> float:
 
     sequence = _sequence(company)
     started = time.perf_counter()
-    with transaction.atomic():
-        for customer_id in customer_ids:
+    # One transaction per customer, as looping over the single-enroll path (one request each) would.
+    for customer_id in customer_ids:
+        with transaction.atomic():
             enrollment = Enrollment.objects.create(
                 company=company, sequence=sequence, customer_id=customer_id, start_date=START
             )

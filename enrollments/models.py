@@ -105,6 +105,13 @@ class ScheduledStep(models.Model):
     error = models.TextField(blank=True, default="")
     notes = models.TextField(blank=True, default="")
     attempts = models.PositiveIntegerField(default=0)
+    # AI drafts: `draft_pending` marks a ready reminder whose email the AI has yet to write (or failed
+    # to); it cannot be sent until a draft lands or a person writes it.
+    # (db_default too, so set-based INSERT ... SELECTs that name their columns need not name these.)
+    generated = models.BooleanField(default=False, db_default=False)
+    prompt_version = models.CharField(max_length=32, blank=True, default="", db_default="")
+    draft_pending = models.BooleanField(default=False, db_default=False)
+    draft_attempts = models.PositiveIntegerField(default=0, db_default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
