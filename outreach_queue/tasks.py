@@ -18,6 +18,7 @@ logger = logging.getLogger(__name__)
 def promote_due() -> int:
     """Every minute: promote every company's due rows, then hand auto-send rows to workers."""
     promoted = services.queue_rows_promote()
+    services.queue_rows_draft_sweep()
     plans = services.queue_rows_auto_send_plan()
     for plan in plans:
         # on_commit: a worker must never look for a row before the transaction that readied it commits.
@@ -54,3 +55,12 @@ def auto_send_row(self, row_id: str) -> str | None:
         countdown = max(services.retry_backoff_seconds(attempts), exc.retry_after or 0)
         raise self.retry(countdown=countdown + random.uniform(0, countdown / 10 + 1)) from exc
     return row.status if row is not None else None
+
+
+@shared_task(name="queue.generate_draft", bind=True, ignore_result=True, max_retries=None)
+def generate_draft(self, row_id: str) -> None:
+    """Write the AI draft of one pending row. The service counts attempts on the row and says when
+    to retry (provider unavailable, attempts left); a row no longer pending makes this a no-op."""
+    result = services.queue_row_draft(row_id=row_id)
+    if result is not None and result.retry_in is not None:
+        raise self.retry(countdown=result.retry_in + random.uniform(0, result.retry_in / 10 + 1))

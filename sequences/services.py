@@ -19,7 +19,7 @@ from connections.models import EmailConnection
 from daylit.errors import BadRequest, Conflict
 from daylit.models import Company
 from sequences import hooks
-from sequences.drafting import generation_configured
+from sequences.drafting import step_needs_provider
 from sequences.models import Sequence, SequenceStep
 from sequences.signals import sequence_archived
 from sequences.templating import FIELD_HTML, FIELD_PLAIN, FIELD_SUBJECT, template_errors
@@ -193,10 +193,7 @@ def _validate_templates(data: dict[str, Any]) -> None:
 
 def _check_generation(step: SequenceStep) -> None:
     """A reminder written only as `instructions` needs an AI provider to ever become an email."""
-    only_instructions = step.instructions.strip() and not (
-        step.subject_template or step.body_plain_template or step.body_html_template
-    )
-    if step.step_type == SequenceStep.StepType.REMINDER and only_instructions and not generation_configured():
+    if step_needs_provider(step):
         raise ValidationError(
             {
                 "instructions": [

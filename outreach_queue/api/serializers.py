@@ -44,6 +44,9 @@ class QueueRowSerializer(serializers.ModelSerializer):
             "provider_thread_id",
             "error",
             "notes",
+            "generated",
+            "prompt_version",
+            "draft_pending",
         ]
         read_only_fields = fields
 

@@ -97,3 +97,23 @@ class QueueRowCompleteView(CompanyScopedAPIView):
         data = self.parse_body(QueueCompleteSerializer)
         row = services.queue_row_complete(row=row, notes=data.get("notes", ""))
         return Response(QueueRowSerializer(selectors.queue_row_get(company=self.company, row_id=row.pk)).data)
+
+
+class QueueRowRegenerateView(CompanyScopedAPIView):
+    serializer_class = QueueRowSerializer
+
+    @extend_schema(
+        request=None,
+        responses={
+            200: _ROW,
+            400: OpenApiResponse(description="AI generation is not configured."),
+            409: _CONFLICT,
+            502: OpenApiResponse(description="The AI provider failed in a way that may pass."),
+            503: OpenApiResponse(description="The AI provider rate-limited us; see Retry-After."),
+        },
+        summary="Regenerate the AI draft of a ready reminder",
+    )
+    def post(self, request, company_id, row_id):
+        row = selectors.queue_row_get(company=self.company, row_id=row_id)
+        row = services.queue_row_regenerate(row=row)
+        return Response(QueueRowSerializer(selectors.queue_row_get(company=self.company, row_id=row.pk)).data)

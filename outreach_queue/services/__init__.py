@@ -15,6 +15,13 @@ from outreach_queue.services.delivery import (
     queue_rows_reconcile_sending,
     row_idempotency_key,
 )
+from outreach_queue.services.drafts import (
+    DraftResult,
+    enqueue_draft_generation,
+    queue_row_draft,
+    queue_row_regenerate,
+    queue_rows_draft_sweep,
+)
 from outreach_queue.services.promotion import PROMOTION_BATCH_SIZE, queue_rows_promote
 from outreach_queue.services.transitions import queue_row_cancel, queue_row_complete, queue_row_update
 
@@ -22,6 +29,11 @@ __all__ = [
     "OUTCOME_UNKNOWN",
     "PROMOTION_BATCH_SIZE",
     "AutoSendPlan",
+    "DraftResult",
+    "enqueue_draft_generation",
+    "queue_row_draft",
+    "queue_row_regenerate",
+    "queue_rows_draft_sweep",
     "queue_row_auto_send",
     "queue_row_cancel",
     "queue_row_complete",

@@ -42,8 +42,11 @@ def retry_backoff_seconds(attempts: int) -> int:
 
 
 def _auto_sendable():
+    """Ready reminders auto-send may take. AI-written drafts only where the sequence opted in."""
     return ScheduledStep.objects.filter(
+        Q(generated=False) | Q(sequence__auto_send_generated=True),
         status=Status.READY,
+        draft_pending=False,
         step_type=SequenceStep.StepType.REMINDER,
         sequence__auto_send=True,
         sequence__status=Sequence.Status.ACTIVE,

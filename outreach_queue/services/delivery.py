@@ -67,6 +67,11 @@ def queue_row_send(
         raise Conflict("This step is not due yet: it is still scheduled.", code="not_ready")
     if row.status != Status.READY:
         return row
+    if row.draft_pending:
+        raise Conflict(
+            "This email has no content yet: its AI draft is pending or failed. Write it or regenerate it.",
+            code="draft_pending",
+        )
     sequence = row.sequence
     connection = sender_connection or _connection(sequence.sender_connection_id)
     sender_connection_authorize(
@@ -95,7 +100,7 @@ def queue_row_deliver(
     """
     thread = _thread_for(row=row, sequence=sequence, connection=connection)
     now = timezone.now()
-    claimed = ScheduledStep.objects.filter(pk=row.pk, status=Status.READY).update(
+    claimed = ScheduledStep.objects.filter(pk=row.pk, status=Status.READY, draft_pending=False).update(
         status=Status.SENDING,
         sender_connection=connection,
         subject=thread.subject,

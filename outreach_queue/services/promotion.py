@@ -8,44 +8,27 @@ render context, and one UPDATE for the whole batch.
 
 import datetime
 import logging
-from collections import defaultdict
-from collections.abc import Iterable
 from uuid import UUID
-from zoneinfo import ZoneInfo
 
 from django.db import connection as db_connection
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from connections.models import EmailConnection
-from daylit.models import Company, Invoice
+from daylit.models import Company
 from enrollments.models import Enrollment, ScheduledStep
 from enrollments.services import enrollments_finish_if_done
+from outreach_queue.services.context import ROW_FIELDS, RowContexts
+from outreach_queue.services.drafts import NO_RECIPIENT_WARNING, enqueue_draft_generation
+from sequences.drafting import GenerationNotConfigured, step_is_drafted, step_needs_provider
 from sequences.models import SequenceStep
-from sequences.templating import TemplateRenderError, build_context, render_step
+from sequences.templating import TemplateRenderError, render_step
 
 logger = logging.getLogger(__name__)
 
 PROMOTION_BATCH_SIZE = 2_000
-NO_RECIPIENT_WARNING = "The customer has no email address: set to_email before sending."
 
 Status = ScheduledStep.Status
-
-_ROW_FIELDS = (
-    "id",
-    "step_id",
-    "step_type",
-    "enrollment_id",
-    "customer_id",
-    "sequence__timezone",
-    "sequence__sender_connection_id",
-    "enrollment__invoice_id",
-    "enrollment__start_date",
-    "customer__name",
-    "customer__email",
-    "company__name",
-)
 
 
 def queue_rows_promote(
@@ -91,12 +74,15 @@ def _promote_batch(
         rows = list(
             due.select_for_update(skip_locked=True, of=("self",))
             .order_by("scheduled_for", "id")
-            .values("scheduled_for", *_ROW_FIELDS)[:batch_size]
+            .values("scheduled_for", *ROW_FIELDS)[:batch_size]
         )
         if not rows:
             return 0, set(), after
         updates = _render_rows(rows, now=now)
         _write_updates(updates, now=now)
+        drafts = [update[0] for update in updates if update[7]]
+        if drafts:
+            transaction.on_commit(lambda: enqueue_draft_generation(row_ids=drafts))
     failed = {
         row["enrollment_id"] for row, update in zip(rows, updates, strict=True) if update[1] == Status.FAILED
     }
@@ -104,109 +90,57 @@ def _promote_batch(
 
 
 def _render_rows(rows: list[dict], *, now: datetime.datetime) -> list[tuple]:
-    """(id, status, to_email, subject, body_plain, body_html, error) for every row, in order."""
+    """(id, status, to_email, subject, body_plain, body_html, error, draft_pending) per row, in order.
+
+    A reminder whose step has `instructions` waits for its AI draft (`draft_pending`, no content yet)
+    when a provider is configured; without one, its templates are rendered as usual, and a step
+    written only as instructions fails with the reason.
+    """
     reminders = [row for row in rows if row["step_type"] == SequenceStep.StepType.REMINDER]
     steps = SequenceStep.objects.in_bulk({row["step_id"] for row in reminders})
-    senders = _senders({row["sequence__sender_connection_id"] for row in reminders} - {None})
-    invoices_by_id, open_by_customer = _invoices(reminders)
-    today_by_zone: dict[str, datetime.date] = {}
+    contexts = RowContexts(reminders, now=now)
 
     updates = []
     for row in rows:
         if row["step_type"] != SequenceStep.StepType.REMINDER:
-            updates.append((row["id"], Status.READY, "", "", "", "", ""))
+            updates.append((row["id"], Status.READY, "", "", "", "", "", False))
             continue
-        zone = row["sequence__timezone"]
-        if zone not in today_by_zone:
-            today_by_zone[zone] = _local_today(zone, now)
-        open_invoices = open_by_customer.get(row["customer_id"], [])
-        invoice = invoices_by_id.get(row["enrollment__invoice_id"]) if row["enrollment__invoice_id"] else None
-        if invoice is None and open_invoices:
-            invoice = open_invoices[0]
-        sender_name, sender_email = senders.get(row["sequence__sender_connection_id"], ("", ""))
+        step = steps[row["step_id"]]
         to_email = row["customer__email"] or ""
+        warning = "" if to_email else NO_RECIPIENT_WARNING
+        if step_is_drafted(step):
+            updates.append((row["id"], Status.READY, to_email, "", "", "", warning, True))
+            continue
+        if step_needs_provider(step):
+            reason = str(GenerationNotConfigured())
+            updates.append((row["id"], Status.FAILED, to_email, "", "", "", reason, False))
+            continue
         try:
-            context = build_context(
-                company_name=row["company__name"],
-                customer_name=row["customer__name"],
-                customer_email=to_email,
-                invoice=invoice,
-                open_invoices=open_invoices,
-                sender_name=sender_name,
-                sender_email=sender_email,
-                enrollment_start_date=row["enrollment__start_date"],
-                today=today_by_zone[zone],
-            )
-            email = render_step(steps[row["step_id"]], context)
+            email = render_step(step, contexts.context_for(row))
         except (TemplateRenderError, ValueError) as exc:
             updates.append(
-                (row["id"], Status.FAILED, to_email, "", "", "", f"Could not render: {exc}"[:2000])
+                (row["id"], Status.FAILED, to_email, "", "", "", f"Could not render: {exc}"[:2000], False)
             )
             continue
-        warning = "" if to_email else NO_RECIPIENT_WARNING
         updates.append(
-            (row["id"], Status.READY, to_email, email.subject, email.body_plain, email.body_html, warning)
+            (
+                row["id"],
+                Status.READY,
+                to_email,
+                email.subject,
+                email.body_plain,
+                email.body_html,
+                warning,
+                False,
+            )
         )
     return updates
-
-
-def _local_today(zone: str, now: datetime.datetime) -> datetime.date:
-    try:
-        return now.astimezone(ZoneInfo(zone)).date()
-    except (ValueError, KeyError):
-        return now.date()
-
-
-def _senders(connection_ids: Iterable[UUID]) -> dict[UUID, tuple[str, str]]:
-    """Connection id -> (name, email); the name is the owning member's display name, else the email."""
-    result = {}
-    connections = EmailConnection.objects.filter(pk__in=list(connection_ids)).select_related("member__user")
-    for conn in connections:
-        name = conn.member.display_name if conn.member_id else ""
-        result[conn.pk] = (name or conn.email, conn.email)
-    return result
-
-
-_INVOICE_COLUMNS = ("id", "customer_id", "number", "amount_due", "currency", "due_date", "status")
-
-
-def _invoices(rows: list[dict]) -> tuple[dict[UUID, dict], dict[UUID, list[dict]]]:
-    """Enrollment invoices by id, and every open invoice per customer, oldest due first: one query.
-
-    On PostgreSQL the ids go in as two array parameters (`= ANY(%s)`): an IN list of thousands of
-    parameters costs more to build than the query takes to run.
-    """
-    enrollment_invoice_ids = list({row["enrollment__invoice_id"] for row in rows} - {None})
-    customer_ids = list({row["customer_id"] for row in rows})
-    if db_connection.vendor == "postgresql":
-        with db_connection.cursor() as cursor:
-            cursor.execute(
-                f"""SELECT {", ".join(_INVOICE_COLUMNS)} FROM {Invoice._meta.db_table}
-                    WHERE (customer_id = ANY(%s) AND status = 'open') OR id = ANY(%s)
-                    ORDER BY customer_id, due_date, issue_date, created_at""",  # noqa: S608 (our names)
-                [customer_ids, enrollment_invoice_ids],
-            )
-            found = [dict(zip(_INVOICE_COLUMNS, values, strict=True)) for values in cursor.fetchall()]
-    else:
-        found = list(
-            Invoice.objects.filter(
-                Q(customer_id__in=customer_ids, status=Invoice.Status.OPEN) | Q(pk__in=enrollment_invoice_ids)
-            )
-            .order_by("customer_id", "due_date", "issue_date", "created_at")
-            .values(*_INVOICE_COLUMNS)
-        )
-    by_id = {invoice["id"]: invoice for invoice in found}
-    open_by_customer: dict[UUID, list[dict]] = defaultdict(list)
-    for invoice in found:
-        if invoice["status"] == Invoice.Status.OPEN:
-            open_by_customer[invoice["customer_id"]].append(invoice)
-    return by_id, open_by_customer
 
 
 def _write_updates(updates: list[tuple], *, now: datetime.datetime) -> None:
     """One UPDATE for the batch (UNNEST arrays on PostgreSQL; bulk_update elsewhere)."""
     if db_connection.vendor == "postgresql":
-        ids, statuses, to_emails, subjects, plains, htmls, errors = (
+        ids, statuses, to_emails, subjects, plains, htmls, errors, pending = (
             list(col) for col in zip(*updates, strict=True)
         )
         table = ScheduledStep._meta.db_table
@@ -220,23 +154,25 @@ def _write_updates(updates: list[tuple], *, now: datetime.datetime) -> None:
                     body_plain = v.body_plain,
                     body_html = v.body_html,
                     error = v.error,
+                    draft_pending = v.draft_pending,
                     ready_at = CASE WHEN v.status = 'ready' THEN %s ELSE s.ready_at END,
                     processed_at = CASE WHEN v.status = 'failed' THEN %s ELSE s.processed_at END,
                     updated_at = %s
                 FROM unnest(%s::uuid[], %s::text[], %s::text[], %s::text[],
-                            %s::text[], %s::text[], %s::text[])
-                    AS v(id, status, to_email, subject, body_plain, body_html, error)
+                            %s::text[], %s::text[], %s::text[], %s::boolean[])
+                    AS v(id, status, to_email, subject, body_plain, body_html, error, draft_pending)
                 WHERE s.id = v.id
                 """,  # noqa: S608 (the table name is ours, every value is a parameter)
-                [now, now, now, ids, statuses, to_emails, subjects, plains, htmls, errors],
+                [now, now, now, ids, statuses, to_emails, subjects, plains, htmls, errors, pending],
             )
         return
     objs = []
-    for row_id, status, to_email, subject, plain, html, error in updates:
+    for row_id, status, to_email, subject, plain, html, error, draft_pending in updates:
         obj = ScheduledStep(pk=row_id, status=status, to_email=to_email, subject=subject, body_plain=plain)
-        obj.body_html, obj.error, obj.updated_at = html, error, now
+        obj.body_html, obj.error, obj.updated_at, obj.draft_pending = html, error, now, draft_pending
         obj.ready_at = now if status == Status.READY else None
         obj.processed_at = now if status == Status.FAILED else None
         objs.append(obj)
     fields = ["status", "to_email", "subject", "body_plain", "body_html", "error", "ready_at", "processed_at"]
+    fields.append("draft_pending")
     ScheduledStep.objects.bulk_update(objs, [*fields, "updated_at"], batch_size=500)

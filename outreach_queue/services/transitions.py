@@ -6,11 +6,13 @@ Each move is one conditional UPDATE (`WHERE status IN <allowed>`), so a move tha
 
 from typing import Any
 
+from django.db.models import Case, Value, When
 from django.utils import timezone
 
 from daylit.errors import Conflict
 from enrollments.models import ScheduledStep
 from enrollments.services import enrollments_finish_if_done
+from outreach_queue.services.drafts import NO_RECIPIENT_WARNING
 from sequences.models import SequenceStep
 
 Status = ScheduledStep.Status
@@ -35,7 +37,19 @@ def queue_row_update(*, row: ScheduledStep, data: dict[str, Any]) -> ScheduledSt
     )
     if not updated:
         _current_or_conflict(row, allowed=(Status.READY,), verb="edit")
+    _written_by_a_person(row.pk)
     return ScheduledStep.objects.get(pk=row.pk)
+
+
+def _written_by_a_person(row_id) -> None:
+    """A pending AI draft that a person filled in (subject and a body) is theirs now, not generated."""
+    ScheduledStep.objects.filter(pk=row_id, status=Status.READY, draft_pending=True).exclude(
+        subject=""
+    ).exclude(body_plain="", body_html="").update(
+        draft_pending=False,
+        generated=False,
+        error=Case(When(to_email="", then=Value(NO_RECIPIENT_WARNING)), default=Value("")),
+    )
 
 
 def queue_row_cancel(*, row: ScheduledStep) -> ScheduledStep:

@@ -16,6 +16,7 @@ from sequences.drafting.generate import (
     generate_draft,
     generation_configured,
 )
+from sequences.drafting.steps import step_has_templates, step_is_drafted, step_needs_provider
 
 __all__ = [
     "PROMPT_VERSION",
@@ -28,4 +29,7 @@ __all__ = [
     "generate_draft",
     "generation_configured",
     "sanitize_html",
+    "step_has_templates",
+    "step_is_drafted",
+    "step_needs_provider",
 ]

@@ -39,9 +39,10 @@ class GenerationNotConfigured(GenerationError):
 class GenerationUnavailable(GenerationError):
     retryable = True
 
-    def __init__(self, reason: str, *, retry_after: float | None = None) -> None:
+    def __init__(self, reason: str, *, retry_after: float | None = None, rate_limited: bool = False) -> None:
         super().__init__(reason)
         self.retry_after = retry_after
+        self.rate_limited = rate_limited
 
 
 class DraftRejected(GenerationError):
@@ -119,7 +120,9 @@ def _call_provider(messages: list[dict]) -> str:
     except openai.RateLimitError as exc:
         retry_after = exc.response.headers.get("retry-after")
         raise GenerationUnavailable(
-            "the AI provider is rate limiting (429)", retry_after=float(retry_after) if retry_after else None
+            "the AI provider is rate limiting (429)",
+            retry_after=float(retry_after) if retry_after else None,
+            rate_limited=True,
         ) from None
     except openai.APIStatusError as exc:
         if exc.status_code >= 500:
