@@ -112,6 +112,11 @@ class ScheduledStep(models.Model):
     prompt_version = models.CharField(max_length=32, blank=True, default="", db_default="")
     draft_pending = models.BooleanField(default=False, db_default=False)
     draft_attempts = models.PositiveIntegerField(default=0, db_default=0)
+    # The customer's `ar_owner_id`, copied so the queue's owner filter and exact count read one index
+    # (no join to 50k customers). On PostgreSQL triggers keep it in sync (migration 0004): on insert
+    # (or a customer_id change) from the customer, and set-based when a customer's owner changes,
+    # whatever did the change (API, admin, a member's deletion setting it NULL). A plain UUID, no FK.
+    ar_owner_id = models.UUIDField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

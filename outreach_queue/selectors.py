@@ -3,6 +3,8 @@
 from typing import Any
 from uuid import UUID
 
+from django.conf import settings
+from django.db import connection
 from django.db.models import Q, QuerySet
 
 from daylit.errors import NotFound
@@ -12,7 +14,10 @@ from sequences.models import Sequence, SequenceStep
 
 Status = ScheduledStep.Status
 UNASSIGNED = "__unassigned__"
-MAX_SEARCH_IDS = 5_000  # names a search may match per table; a broader term should be narrowed
+# A search whose name matches reach at most this many rows (all tabs) is planned as bitmap scans;
+# more, and it is planned as an index-only scan of the tab (see _search_condition).
+NARROW_SEARCH_ROWS = 10_000
+MAX_INLINE_IDS = 2_000  # more name matches than this are passed as a subquery, not an id list
 
 CATEGORY_STATUSES = {
     "ready": [Status.READY],
@@ -31,49 +36,98 @@ def queue_row_list(*, company: Company, filters: dict[str, Any]) -> QuerySet[Sch
     """The company's queue rows of one category, filtered and ordered (see SPEC "The queue").
 
     `search` is a case-insensitive substring of the sequence name, step label, customer name or
-    subject. The name/label matches are resolved as id subqueries on the small per-company tables,
-    so the big table is searched by index (trigram on subject, btree on the foreign keys).
+    subject. On PostgreSQL every filter reads a column of the tab's covering index (queue.0002,
+    `ar_owner_id` copied onto the row by enrollments.0004), so the exact count is an index-only scan.
     """
     category = filters.get("category") or "ready"
-    rows = ScheduledStep.objects.filter(company=company, status__in=CATEGORY_STATUSES[category])
+    statuses = CATEGORY_STATUSES[category]
+    rows = ScheduledStep.objects.filter(company=company, status__in=statuses)
     for field in ("step_type", "sequence_id", "enrollment_id", "customer_id"):
         if filters.get(field):
             rows = rows.filter(**{field: filters[field]})
     owners = filters.get("ar_owner")
     if owners:
-        rows = rows.filter(customer_id__in=_customers_owned_by(company, owners))
+        rows = rows.filter(_owner_condition(company, owners))
     search = (filters.get("search") or "").strip()
     if search:
-        rows = rows.filter(_search_condition(company, search))
+        rows = rows.filter(_search_condition(company, search, statuses))
     return rows.select_related(*_RELATED).order_by(*CATEGORY_ORDER[category])
 
 
-def _search_condition(company: Company, search: str) -> Q:
+def _search_condition(company: Company, search: str, statuses: list[str]) -> Q:
     """Subject matches, or the row's sequence, step or customer matches by name/label.
 
-    The small per-company tables are searched first (three short queries) and their ids inlined, so
-    PostgreSQL can OR together index scans of the big table (trigram on subject, btree on the foreign
-    keys) instead of testing a subquery against every row of the category.
+    The small per-company tables are searched first (three short queries, trigram index on customer
+    names). Then one of two plans, by how many rows the name matches can reach:
+    - few (`NARROW_SEARCH_ROWS`): the ids are inlined and PostgreSQL ORs bitmap scans of the big
+      table (trigram on subject, btree on customer/sequence/step); rows of other tabs are skipped
+      after the heap visit, cheap for a few thousand rows;
+    - many: the name matches stay id lists (hashed by PostgreSQL) or, past `MAX_INLINE_IDS`,
+      subqueries (hashed subplans), and the subject match becomes a subquery over this tab's rows;
+      every arm then reads only the tab's covering index, an index-only scan of the tab instead of
+      a heap visit per matched row of every tab.
     """
-    condition = Q(subject__icontains=search)
     matches = {
-        "sequence_id__in": Sequence.objects.filter(company=company, name__icontains=search),
-        "step_id__in": SequenceStep.objects.filter(sequence__company=company, label__icontains=search),
-        "customer_id__in": Customer.objects.filter(company=company, name__icontains=search),
+        "sequence_id": Sequence.objects.filter(company=company, name__icontains=search),
+        "step_id": SequenceStep.objects.filter(sequence__company=company, label__icontains=search),
+        "customer_id": Customer.objects.filter(company=company, name__icontains=search),
     }
-    for lookup, queryset in matches.items():
-        ids = list(queryset.values_list("id", flat=True)[:MAX_SEARCH_IDS])
-        if ids:
-            condition |= Q(**{lookup: ids})
+    found = {
+        field: list(qs.values_list("id", flat=True)[: MAX_INLINE_IDS + 1]) for field, qs in matches.items()
+    }
+    rows_per_id = _rows_per_id()
+    reach = sum(len(ids) * rows_per_id.get(field, 1.0) for field, ids in found.items())
+    if reach <= getattr(settings, "QUEUE_NARROW_SEARCH_ROWS", NARROW_SEARCH_ROWS):
+        condition = Q(subject__icontains=search)
+        for field, ids in found.items():
+            if ids:
+                condition |= Q(**{f"{field}__in": ids})
+        return condition
+    subject_rows = ScheduledStep.objects.filter(
+        company=company, status__in=statuses, subject__icontains=search
+    ).values("id")
+    condition = Q(pk__in=subject_rows)
+    for field, ids in found.items():
+        if len(ids) > MAX_INLINE_IDS:
+            condition |= Q(**{f"{field}__in": matches[field].values("id")})
+        elif ids:
+            condition |= Q(**{f"{field}__in": ids})
     return condition
 
 
-def _customers_owned_by(company: Company, owners: list[str]) -> QuerySet:
+def _rows_per_id() -> dict[str, float]:
+    """Queue rows per sequence, step and customer, from PostgreSQL's planner statistics (no scan of
+    the table; 1 before the first ANALYZE and on other databases, which keeps the narrow plan)."""
+    if connection.vendor != "postgresql":
+        return {}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """SELECT s.attname, CASE WHEN s.n_distinct < 0 THEN -1 / s.n_distinct
+                                      ELSE greatest(c.reltuples, 0) / s.n_distinct END
+               FROM pg_stats s JOIN pg_class c ON c.relname = s.tablename
+               WHERE s.schemaname = current_schema() AND s.tablename = %s AND s.n_distinct <> 0
+                 AND s.attname IN ('sequence_id', 'step_id', 'customer_id')""",
+            [ScheduledStep._meta.db_table],
+        )
+        return {name: max(float(per_id), 1.0) for name, per_id in cursor.fetchall()}
+
+
+def _owner_condition(company: Company, owners: list[str]) -> Q:
+    """Rows whose customer is owned by one of `owners` (member ids and/or `__unassigned__`).
+
+    PostgreSQL reads the row's own copy of the owner (kept by triggers, enrollments.0004); other
+    databases join the customers.
+    """
     owner_ids = [value for value in owners if value != UNASSIGNED]
+    if connection.vendor == "postgresql":
+        condition = Q(ar_owner_id__in=owner_ids) if owner_ids else Q(pk__in=[])
+        if UNASSIGNED in owners:
+            condition |= Q(ar_owner_id__isnull=True)
+        return condition
     condition = Q(ar_owner_id__in=owner_ids) if owner_ids else Q(pk__in=[])
     if UNASSIGNED in owners:
         condition |= Q(ar_owner__isnull=True)
-    return Customer.objects.filter(condition, company=company).values("id")
+    return Q(customer_id__in=Customer.objects.filter(condition, company=company).values("id"))
 
 
 def queue_row_get(*, company: Company, row_id: UUID) -> ScheduledStep:
