@@ -216,18 +216,21 @@ def test_worker_killed_while_sending_is_reconciled_without_a_second_delivery(com
             NYLAS_API_URI=fake_nylas.url,
             NYLAS_TIMEOUT_SECONDS="120",
         ),
+        stderr=open(tmp_path / "worker.log", "w"),  # noqa: SIM115 (closed with the process)
     )
     try:
         for _ in range(300):
             if fake_nylas.deliveries or worker.poll() is not None:
                 break
             time.sleep(0.1)
-        assert fake_nylas.deliveries, "the worker never reached Nylas"
+        assert fake_nylas.deliveries, (
+            "the worker never reached Nylas: " + (tmp_path / "worker.log").read_text()
+        )
     finally:
         worker.send_signal(signal.SIGKILL)  # ...and dies before recording it.
         worker.wait(timeout=10)
     row.refresh_from_db()
-    assert row.status == Status.SENDING
+    assert row.status == Status.SENDING, (row.status, row.error, (tmp_path / "worker.log").read_text())
 
     later = timezone.now() + datetime.timedelta(minutes=10)
     assert queue_rows_reconcile_sending(now=later) == {"resent": 1, "failed": 0}
