@@ -301,8 +301,9 @@ def _template_problems(source: str, env: _Sandbox) -> list[str]:
         env.compile(source)  # also reports unknown filters/tests, which parse alone does not
     except TemplateSyntaxError as exc:
         return [f"syntax error on line {exc.lineno}: {exc.message}"]
-    except RecursionError:
-        return ["the template is nested too deeply"]
+    except (RecursionError, SyntaxError):
+        # Python's own compiler refuses what Jinja generated (too many nested blocks or terms).
+        return ["the template is nested too deeply or is too long an expression"]
     checker = _Checker()
     try:
         checker.check(tree, {})
@@ -427,7 +428,15 @@ def _compiled(source: str, html: bool):
     return (_HTML_ENV if html else _TEXT_ENV).from_string(source)
 
 
-_RENDER_FAILURES = (TemplateError, TypeError, ValueError, ArithmeticError, LookupError, RecursionError)
+_RENDER_FAILURES = (
+    TemplateError,
+    TypeError,
+    ValueError,
+    ArithmeticError,
+    LookupError,
+    RecursionError,
+    SyntaxError,
+)
 
 
 def _render_one(field: str, source: str, context: dict, *, html: bool) -> str:

@@ -303,3 +303,11 @@ def test_overview_counts_active_enrollments_and_archive_completes_them(api, comp
     assert active.status == Enrollment.Status.COMPLETED and active.stop_reason == "sequence_archived"
     overview = api.get(company_url(company, f"sequences/{sequence.id}/overview")).json()
     assert overview["active_enrollment_count"] == 0
+
+
+def test_a_template_python_cannot_compile_is_400_not_500(api, company):
+    sequence = SequenceFactory(company=company)
+    body = {"body_plain_template": "{% if total_due %}" * 101 + "x" + "{% endif %}" * 101}
+    response = api.post(f"/api/companies/{company.id}/sequences/{sequence.id}/steps", body, format="json")
+    assert response.status_code == 400
+    assert "body_plain_template" in response.json()

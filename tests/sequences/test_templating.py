@@ -247,6 +247,17 @@ def test_rendered_output_is_capped():
         render_step(step(plain=loop), ctx)
 
 
-def test_nested_too_deeply_is_a_400_message_not_a_crash():
-    errors = template_errors(subject="{{ " + "(" * 5000 + "1" + ")" * 5000 + " }}")
-    assert errors and "subject_template" in errors
+@pytest.mark.parametrize(
+    "source",
+    [
+        "{{ " + "(" * 5000 + "1" + ")" * 5000 + " }}",
+        "{% if total_due %}" * 101 + "x" + "{% endif %}" * 101,
+        "{% for i in invoices %}" * 25 + "x" + "{% endfor %}" * 25,
+        "{{ " + "+".join(["1"] * 250) + " }}",
+        "{{ total_due" + "|string" * 250 + " }}",
+        "{{ " + " and ".join(["total_due"] * 300) + " }}",
+    ],
+)
+def test_nested_too_deeply_is_a_400_message_not_a_crash(source):
+    errors = template_errors(body_plain=source)
+    assert errors and "body_plain_template" in errors
