@@ -188,7 +188,10 @@ def enrollments_stop_for_paid_invoice(*, invoice: Invoice) -> int:
     customer has no open invoice left, all of the customer's active enrollments ("paid").
 
     Runs inside the paying transaction (the `invoice_paid` signal), so it commits or rolls back with it.
+    The customer row is locked before "is any invoice still open?": two payments of the customer's last
+    two invoices would otherwise each see the other's invoice open and neither stop everything.
     """
+    list(Customer.objects.select_for_update().filter(pk=invoice.customer_id).values_list("pk", flat=True))
     enrollments = Enrollment.objects.filter(customer_id=invoice.customer_id)
     has_open = Invoice.objects.filter(customer_id=invoice.customer_id, status=Invoice.Status.OPEN).exists()
     if has_open:

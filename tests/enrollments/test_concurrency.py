@@ -156,3 +156,38 @@ def test_rows_ending_concurrently_still_finish_the_enrollment(company):
     enrollment.refresh_from_db()
     assert (enrollment.status, enrollment.stop_reason) == ("completed", "finished")
     assert sorted(results) == [0, 1]
+
+
+def test_paying_the_last_two_open_invoices_at_once_stops_every_enrollment(company):
+    """Payment A checks "any invoice open?" and, before it commits, payment B checks too: without the
+    customer lock each sees the other's invoice open and the invoice-less enrollment stays active."""
+    from daylit.services import invoice_update
+    from daylit.signals import invoice_paid
+    from tests.factories.core import InvoiceFactory
+
+    sequence = active_sequence_with_steps(company=company)
+    customer = CustomerFactory(company=company)
+    first, second = InvoiceFactory(customer=customer), InvoiceFactory(customer=customer)
+    enrollment, _ = services.enrollment_create(sequence=sequence, customer=customer)
+    first_checked, second_checked = threading.Event(), threading.Event()
+
+    def interleave(sender, invoice, **kwargs):  # runs after the enrollments receiver's check
+        if invoice.pk == first.pk:
+            first_checked.set()
+            second_checked.wait(timeout=2)  # with the lock, B cannot check before A commits
+        else:
+            second_checked.set()
+
+    def pay_second():
+        first_checked.wait(timeout=10)
+        return invoice_update(invoice=second, data={"status": "paid"})
+
+    invoice_paid.connect(interleave)
+    try:
+        results = run_together(lambda: invoice_update(invoice=first, data={"status": "paid"}), pay_second)
+    finally:
+        invoice_paid.disconnect(interleave)
+
+    assert not [r for r in results if isinstance(r, Exception)], results
+    enrollment.refresh_from_db()
+    assert (enrollment.status, enrollment.stop_reason) == ("completed", "paid")
