@@ -25,6 +25,7 @@ SECRET_KEYS = (
     "access_token",
     "refresh_token",
     "client_secret",
+    "code",  # OAuth authorization codes in callback query strings
     "grant_id",
     "grant",
     "password",
@@ -96,8 +97,9 @@ class RedactSecretsFilter(logging.Filter):
         return True
 
 
-# LogRecord attributes that are not "extra" fields.
-_STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "request_id"}
+# LogRecord attributes that are not "extra" fields; `request` (django.request's HttpRequest) is dropped:
+# its repr carries the query string, and the request id already ties the line to the request.
+_STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "request_id", "request"}
 
 
 class JsonFormatter(logging.Formatter):

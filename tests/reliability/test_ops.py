@@ -84,6 +84,7 @@ def test_secrets_never_reach_a_log_line(settings, log_lines):
     log.info("client auth header: Token %s", api_key)
     log.warning("grant_id=gr-abcdef-123 failed; api_key: %s", "sk-ai-secret-0123456789")
     log.info('payload {"grant_id": "gr-json-456", "access_token": "at-789xyz", "subject": "Hi"}')
+    log.warning("Bad Request: /api/nylas/callback?code=oauth-code-321&state=s1")
     try:
         raise RuntimeError(f"upstream refused key {api_key}")
     except RuntimeError:
@@ -97,9 +98,10 @@ def test_secrets_never_reach_a_log_line(settings, log_lines):
         "gr-abcdef-123",
         "gr-json-456",
         "at-789xyz",
+        "oauth-code-321",
     ):
         assert secret not in text, secret
-    assert text.count("[redacted]") >= 7
+    assert text.count("[redacted]") >= 8
     assert '"Hi"' in text or "Hi" in text  # ordinary content survives
     assert "X-Ok" in text
 
@@ -127,3 +129,11 @@ def test_production_settings_pass_deploy_checks_without_warnings(tmp_path):
         timeout=120,
     )
     assert result.returncode == 0, result.stderr + result.stdout
+
+
+@pytest.mark.django_db
+def test_the_oauth_callback_query_never_reaches_the_logs(client, log_lines):
+    client.get("/api/nylas/callback?code=oauth-secret-code-777&state=not-a-valid-state")
+    lines = log_lines()
+    assert lines
+    assert "oauth-secret-code-777" not in json.dumps(lines)
