@@ -3,7 +3,6 @@
 import uuid
 
 import pytest
-from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from daylit.services import api_token_issue
@@ -13,11 +12,8 @@ from tests.factories.core import MemberFactory
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def fresh_counters():
-    cache.clear()
-    yield
-    cache.clear()
+# No cache.clear(): counters are keyed by token, every test issues new tokens, and the cache may be a
+# shared Redis (CACHE_URL) that a test must not wipe.
 
 
 def test_a_token_over_its_rate_gets_429_with_retry_after(api, company, settings):
@@ -73,3 +69,20 @@ def test_default_rate_is_generous_enough_for_the_test_suite(settings):
     rate = settings.API_THROTTLE_RATE
     count, _, period = rate.partition("/")
     assert period.startswith("m") and int(count) >= 600
+
+
+def test_counters_can_live_in_redis_shared_by_every_worker(api, company, settings):
+    """CACHE_URL=redis://... : the counter is in Redis, so all web processes share one budget."""
+    import redis
+
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:6379/15",
+        }
+    }
+    settings.API_THROTTLE_RATE = "2/min"
+    url = company_url(company, "customers")
+    assert [api.get(url).status_code for _ in range(3)] == [200, 200, 429]
+    keys = redis.Redis.from_url("redis://127.0.0.1:6379/15").keys("*throttle_token_*")
+    assert keys, "the throttle counter was not written to Redis"
