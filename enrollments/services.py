@@ -67,6 +67,7 @@ def enrollment_create(
         locked = _lock_sequence(sequence.pk, exclusive=False)
         _require_active(locked)
         start = start_date or local_today(locked.timezone)
+        plans = _require_plans(locked, start)
         for _attempt in range(3):
             try:
                 with transaction.atomic():  # savepoint: the outer transaction survives a lost race
@@ -87,7 +88,6 @@ def enrollment_create(
                 if existing is not None:
                     return existing, False
                 continue  # the winner was stopped in between: try again
-            plans = _plan_steps(sequence_id=locked.pk, start_date=start, tz_name=locked.timezone)
             ScheduledStep.objects.bulk_create(rows_for([enrollment], plans))
             return enrollment, True
     raise Conflict("The customer's enrollment kept changing; try again.", code="enrollment_contention")
@@ -119,6 +119,7 @@ def enrollments_bulk_create(
         locked = _lock_sequence(sequence.pk, exclusive=True)
         _require_active(locked)
         start = start_date or local_today(locked.timezone)
+        plans = _require_plans(locked, start)
         # One read: which ids are our customers, and each one's active enrollment here (if any).
         active_here = Enrollment.objects.filter(
             sequence_id=locked.pk, customer_id=OuterRef("pk"), status=Enrollment.Status.ACTIVE
@@ -147,7 +148,6 @@ def enrollments_bulk_create(
                 for customer_id in found
             ]
             Enrollment.objects.bulk_create(enrollments, batch_size=ENROLLMENT_BATCH_SIZE)
-            plans = _plan_steps(sequence_id=locked.pk, start_date=start, tz_name=locked.timezone)
             scheduled_rows_insert(enrollments=enrollments, plans=plans)
     return BulkEnrollResult(
         enrolled_count=len(found) - updated, updated_count=updated, skipped_count=len(unique_ids) - len(found)
@@ -281,6 +281,15 @@ def _require_active(sequence: Sequence) -> None:
             f"Only active sequences accept enrollments; this one is {sequence.status}.",
             code="sequence_not_active",
         )
+
+
+def _require_plans(sequence: Sequence, start: datetime.date) -> list[StepPlan]:
+    """The rows an enrollment would get; none (every step inactive) is a 409, since an enrollment with
+    no row could never finish by itself."""
+    plans = _plan_steps(sequence_id=sequence.pk, start_date=start, tz_name=sequence.timezone)
+    if not plans:
+        raise Conflict("This sequence has no active step to schedule.", code="no_active_step")
+    return plans
 
 
 def _plan_steps(*, sequence_id: UUID, start_date: datetime.date, tz_name: str) -> list[StepPlan]:

@@ -319,3 +319,25 @@ def test_bulk_into_inactive_sequence_is_409(api, company):
         format="json",
     )
     assert response.status_code == 409
+
+
+def test_enrolling_when_every_step_is_inactive_is_409(api, company):
+    from tests.factories.core import CustomerFactory
+    from tests.factories.enrollments import active_sequence_with_steps
+
+    sequence = active_sequence_with_steps(company=company)
+    sequence.steps.update(is_active=False)
+    customer = CustomerFactory(company=company)
+    single = api.post(
+        f"/api/companies/{company.id}/sequence-enrollments",
+        {"sequence_id": str(sequence.id), "customer_id": str(customer.id)},
+        format="json",
+    )
+    assert single.status_code == 409 and single.json()["code"] == "no_active_step"
+    bulk = api.post(
+        f"/api/companies/{company.id}/sequences/{sequence.id}/enrollments/bulk",
+        {"customer_ids": [str(customer.id)]},
+        format="json",
+    )
+    assert bulk.status_code == 409 and bulk.json()["code"] == "no_active_step"
+    assert not sequence.enrollments.exists()
