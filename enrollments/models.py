@@ -105,6 +105,12 @@ class ScheduledStep(models.Model):
     error = models.TextField(blank=True, default="")
     notes = models.TextField(blank=True, default="")
     attempts = models.PositiveIntegerField(default=0)
+    # Sending (queue app): after a retryable failure, auto-send does not try again before this time
+    # (backoff or Nylas's Retry-After, whichever is later). A person may still send earlier.
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    # The message this email replies to, decided at the first claim and reused on every retry: Nylas
+    # answers a replayed Idempotency-Key with a different payload by 409, so the payload is frozen.
+    reply_to_message_id = models.CharField(max_length=255, blank=True, default="", db_default="")
     # AI drafts: `draft_pending` marks a ready reminder whose email the AI has yet to write (or failed
     # to); it cannot be sent until a draft lands or a person writes it.
     # (db_default too, so set-based INSERT ... SELECTs that name their columns need not name these.)
