@@ -2,6 +2,7 @@
 
 from rest_framework import generics, serializers
 
+from daylit.api.strict import json_type_errors
 from daylit.errors import NotFound
 from daylit.models import Company, Member
 from daylit.pagination import CountPagePagination
@@ -44,7 +45,11 @@ class CompanyScopedAPIView(generics.GenericAPIView):
         return query.validated_data
 
     def parse_body(self, serializer_class: type[serializers.Serializer], **kwargs) -> dict:
+        """Validate the JSON body: wrong JSON types first (DRF would coerce them), then the serializer."""
         body = serializer_class(data=self.request.data, context=self.get_serializer_context(), **kwargs)
+        type_errors = json_type_errors(body.fields, self.request.data)
+        if type_errors:
+            raise serializers.ValidationError(type_errors)
         body.is_valid(raise_exception=True)
         return body.validated_data
 
