@@ -27,12 +27,24 @@ def signature_valid(*, raw_body: bytes, signature: str | None, secret: str) -> b
     return hmac.compare_digest(expected, signature.strip().lower())
 
 
+# Nylas envelopes nest about six levels; anything far deeper is not a notification, and would strain the
+# JSON encoder and PostgreSQL's jsonb parser later.
+MAX_PAYLOAD_DEPTH = 64
+
+
 def parse_envelope(raw_body: bytes) -> dict[str, Any]:
-    """The JSON envelope, with a string `id` and `type`; anything else is a 400 that says what is wrong."""
+    """The JSON envelope, with a string `id` and `type`; anything else is a 400 that says what is wrong.
+
+    A body nested deeper than `MAX_PAYLOAD_DEPTH` (or too deep for the parser itself) is bad JSON too.
+    """
     try:
         envelope = json.loads(raw_body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         raise BadRequest("The body is not valid JSON.", code="invalid_json") from None
+    if _depth_exceeds(envelope, MAX_PAYLOAD_DEPTH):
+        raise BadRequest(
+            f"The body is not valid JSON: nested deeper than {MAX_PAYLOAD_DEPTH} levels.", code="invalid_json"
+        )
     if not isinstance(envelope, dict):
         raise BadRequest(
             "The body must be a JSON object (a Nylas notification envelope).", code="invalid_envelope"
@@ -169,3 +181,20 @@ def _send(signal, *, connection: EmailConnection, **kwargs: Any) -> str:
 
 def _text(value: Any) -> str:
     return value.strip() if isinstance(value, str) else ""
+
+
+def _depth_exceeds(value: Any, limit: int) -> bool:
+    """Iterative (no recursion limit to hit): does any list/dict sit more than `limit` levels deep?"""
+    stack = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, dict):
+            children = node.values()
+        elif isinstance(node, list):
+            children = node
+        else:
+            continue
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children)
+    return False
