@@ -23,7 +23,11 @@ def process_webhook_delivery(delivery_id: str) -> str | None:
 
 @shared_task(name="connections.sweep_webhook_deliveries")
 def sweep_webhook_deliveries() -> int:
-    """Process deliveries whose task was lost (broker down at enqueue, worker crash). Idempotent."""
+    """Process deliveries whose task was lost (broker down at enqueue, worker crash) or failed. Idempotent.
+
+    The sweep is a delivery's last try: one that fails here is marked processed with `outcome` "error: ..."
+    (kept for the admin log), so poison deliveries cannot fill every batch and starve newer lost ones.
+    """
     stale = timezone.now() - SWEEP_AFTER
     ids = list(
         WebhookDelivery.objects.filter(processed_at__isnull=True, received_at__lt=stale)
@@ -35,8 +39,10 @@ def sweep_webhook_deliveries() -> int:
         try:
             done += services.webhook_delivery_process(delivery_id=delivery_id) is not None
         except Exception as exc:  # one poison delivery must not block the rest; its row keeps the reason
-            logger.exception("Webhook delivery %s failed", delivery_id)
-            WebhookDelivery.objects.filter(pk=delivery_id).update(outcome=f"error: {exc}"[:255])
+            logger.exception("Webhook delivery %s failed; marked processed with the error", delivery_id)
+            WebhookDelivery.objects.filter(pk=delivery_id, processed_at__isnull=True).update(
+                outcome=f"error: {exc.__class__.__name__}: {exc}"[:255], processed_at=timezone.now()
+            )
     return done
 
 

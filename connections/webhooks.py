@@ -77,8 +77,7 @@ def _message_created(grant_id: str, obj: dict[str, Any]) -> str:
     thread_id = _text(obj.get("thread_id"))
     if not thread_id:
         return "ignored: message has no thread"
-    senders = [_text(p.get("email")).lower() for p in obj.get("from") or [] if isinstance(p, dict)]
-    senders = [s for s in senders if s]
+    senders = [s for s in (_text(p.get("email")).lower() for p in _dicts(obj.get("from"))) if s]
     if not senders:
         return "ignored: message has no sender"
     if connection.email.lower() in senders:
@@ -131,7 +130,7 @@ def _bounce_detected(grant_id: str, obj: dict[str, Any]) -> str:
         message_ids=message_ids,
         thread_id=_text(obj.get("thread_id")),
         reason=f"{code} {reason}".strip() if code else reason,
-        bounced_addresses=_text(obj.get("bounced_addresses")),
+        bounced_addresses=_texts(obj.get("bounced_addresses")),
     )
 
 
@@ -179,8 +178,24 @@ def _send(signal, *, connection: EmailConnection, **kwargs: Any) -> str:
     return "; ".join(outcomes) or "ignored: nothing listens for this event"
 
 
+# Payload fields are read through these three only: a field of the wrong JSON type reads as absent, so no
+# payload can raise here and leave its delivery unprocessable.
+
+
 def _text(value: Any) -> str:
     return value.strip() if isinstance(value, str) else ""
+
+
+def _texts(value: Any) -> str:
+    """A string, or a list of strings joined with ", " (Nylas documents `bounced_addresses` both ways)."""
+    if isinstance(value, list):
+        return ", ".join(t for t in (_text(v) for v in value) if t)
+    return _text(value)
+
+
+def _dicts(value: Any) -> list[dict[str, Any]]:
+    """The dict items of a list (participants in `from`/`to`); anything else is no items."""
+    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
 
 
 def _depth_exceeds(value: Any, limit: int) -> bool:

@@ -2,16 +2,27 @@
 delivery that could never be processed. Helpers and payload shapes come from test_webhooks.py.
 """
 
+import copy
 import json
+from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 
+from connections import tasks
 from connections.models import WebhookDelivery
+from connections.signals import reply_received
+from connections.tasks import sweep_webhook_deliveries
+from connections.webhooks import handle_event
 from enrollments.models import Enrollment
 from tests.connections.test_webhooks import (
     URL,
+    bounce,
+    envelope,
     grant_expired,
+    message_created,
     sign,
+    thread_replied,
 )
 from tests.factories.connections import EmailConnectionFactory
 from tests.factories.enrollments import EnrollmentFactory, ScheduledStepFactory
@@ -72,3 +83,93 @@ def test_moderate_nesting_is_accepted(post_raw, connection):
     body = grant_expired()
     body["data"]["object"]["extra"] = json.loads("[" * 30 + "]" * 30)
     assert post_json(post_raw, body).status_code == 200
+
+
+# --- 7: odd shapes never raise, and a poison delivery does not block the sweep ----------------------------
+
+ODD_VALUES = [5, True, 1.5, None, "", "x", [], {}, [1, "a", None], {"email": 5}, [{"email": ["a@b.c"]}]]
+
+
+@pytest.mark.parametrize("odd", [5, True, 1.5, "ap@customer.example", {"email": "ap@customer.example"}])
+def test_message_from_that_is_not_a_list_is_ignored(post_raw, sent_row, odd):
+    body = message_created()
+    body["data"]["object"]["from"] = odd
+    assert post_json(post_raw, body).status_code == 200
+    delivery = WebhookDelivery.objects.get()
+    assert delivery.processed_at is not None
+    assert delivery.outcome == "ignored: message has no sender"
+    assert enrollment_status(sent_row) == "active"
+
+
+def test_message_from_keeps_the_valid_senders_of_a_mixed_list(post_raw, sent_row):
+    body = message_created()
+    body["data"]["object"]["from"] = [5, {"email": 7}, None, {"email": "ap@customer.example"}]
+    post_json(post_raw, body)
+    assert WebhookDelivery.objects.get().outcome == "stopped 1 enrollment"
+
+
+def test_every_field_of_every_handled_event_tolerates_odd_values(sent_row):
+    """Replace each field the handlers read (object, data, origin) with each odd value: never an exception."""
+    events = [message_created(), thread_replied(), bounce(), grant_expired()]
+    events.append(envelope("grant.updated", {"grant_id": "g-1", "grant_status": "invalid"}))
+    events.append(envelope("grant.deleted", {"grant_id": "g-1"}))
+    checked = 0
+    for event in events:
+        paths = [("data",), ("data", "object")]
+        paths += [("data", "object", key) for key in event["data"]["object"]]
+        paths += [("data", key) for key in event["data"] if key != "object"]
+        if "origin" in event["data"]["object"]:
+            paths += [("data", "object", "origin", key) for key in event["data"]["object"]["origin"]]
+        for path in paths:
+            for odd in ODD_VALUES:
+                body = copy.deepcopy(event)
+                target = body
+                for key in path[:-1]:
+                    target = target[key]
+                target[path[-1]] = odd
+                assert isinstance(handle_event(event_type=body["type"], envelope=body), str), (path, odd)
+                checked += 1
+    assert checked > 300
+
+
+@pytest.fixture
+def failing_reply_receiver():
+    """A receiver above connections that fails on every reply (a bug there, or a payload it chokes on)."""
+
+    def _fail(**kwargs):
+        raise RuntimeError("receiver exploded")
+
+    reply_received.connect(_fail, dispatch_uid="test-failing-receiver")
+    yield
+    reply_received.disconnect(dispatch_uid="test-failing-receiver")
+
+
+def _stale_delivery(notification_id: str, body: dict, minutes: int) -> WebhookDelivery:
+    delivery = WebhookDelivery.objects.create(
+        notification_id=notification_id, event_type=body["type"], grant_id="g-1", payload=body
+    )
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(
+        received_at=timezone.now() - timedelta(minutes=minutes)
+    )
+    return delivery
+
+
+def test_sweep_marks_a_failing_delivery_processed_with_its_error(connection, failing_reply_receiver):
+    poison = _stale_delivery("n-poison", message_created(), minutes=10)
+    assert sweep_webhook_deliveries() == 0
+    poison.refresh_from_db()
+    assert poison.processed_at is not None
+    assert poison.outcome == "error: RuntimeError: receiver exploded"
+    assert sweep_webhook_deliveries() == 0  # not picked up again
+
+
+def test_poison_deliveries_do_not_block_newer_lost_ones(connection, failing_reply_receiver, monkeypatch):
+    monkeypatch.setattr(tasks, "SWEEP_BATCH", 1)  # one poison message fills the whole batch
+    poison = _stale_delivery("n-poison", message_created(), minutes=20)
+    lost = _stale_delivery("n-lost", grant_expired(), minutes=10)
+    sweep_webhook_deliveries()
+    sweep_webhook_deliveries()
+    poison.refresh_from_db()
+    lost.refresh_from_db()
+    assert poison.outcome.startswith("error:")
+    assert lost.processed_at is not None and lost.outcome == "connection status set to error"
