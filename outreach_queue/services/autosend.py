@@ -15,6 +15,7 @@ from uuid import UUID
 
 from django.conf import settings
 from django.db.models import Count, Q
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from connections.models import EmailConnection
@@ -41,16 +42,24 @@ def retry_backoff_seconds(attempts: int) -> int:
     return min(RETRY_BASE_SECONDS * 2 ** (attempts - 1), RETRY_CAP_SECONDS)
 
 
+def _sender_active() -> Q:
+    """The connection auto-send would use is active: the row's own once an attempt was made (retries
+    stay on one grant, see delivery), else the sequence's sender."""
+    return Q(
+        sender_connection__isnull=True, sequence__sender_connection__status=EmailConnection.Status.ACTIVE
+    ) | Q(sender_connection__status=EmailConnection.Status.ACTIVE)
+
+
 def _auto_sendable():
     """Ready reminders auto-send may take. AI-written drafts only where the sequence opted in."""
     return ScheduledStep.objects.filter(
         Q(generated=False) | Q(sequence__auto_send_generated=True),
+        _sender_active(),
         status=Status.READY,
         draft_pending=False,
         step_type=SequenceStep.StepType.REMINDER,
         sequence__auto_send=True,
         sequence__status=Sequence.Status.ACTIVE,
-        sequence__sender_connection__status=EmailConnection.Status.ACTIVE,
         enrollment__status=Enrollment.Status.ACTIVE,
     ).exclude(to_email="")
 
@@ -63,13 +72,14 @@ def queue_rows_auto_send_plan(*, now: datetime.datetime | None = None) -> list[A
         _auto_sendable()
         .filter(attempts__lt=max(1, settings.AUTO_SEND_MAX_RETRIES))
         .order_by("scheduled_for", "id")
-        .values("id", "attempts", "updated_at", "sequence__sender_connection_id")[:CANDIDATE_SCAN_LIMIT]
+        .annotate(connection_id=Coalesce("sender_connection_id", "sequence__sender_connection_id"))
+        .values("id", "attempts", "updated_at", "connection_id")[:CANDIDATE_SCAN_LIMIT]
     )
     by_connection: dict[UUID, list[dict]] = defaultdict(list)
     for row in candidates:
         wait = retry_backoff_seconds(row["attempts"])
         if row["updated_at"] <= now - datetime.timedelta(seconds=wait):
-            by_connection[row["sequence__sender_connection_id"]].append(row)
+            by_connection[row["connection_id"]].append(row)
     used = connection_sends_last_minute(connection_ids=list(by_connection), now=now)
     spacing = 60 / rate
     plans = []
@@ -102,10 +112,15 @@ def queue_row_auto_send(*, row_id: UUID) -> ScheduledStep | None:
     Idempotent: the claim inside `queue_row_deliver` lets one caller through. Raises
     RetryableSendError (row back to `ready`) for the task to retry with backoff.
     """
-    row = _auto_sendable().select_related("sequence__sender_connection").filter(pk=row_id).first()
+    row = (
+        _auto_sendable()
+        .select_related("sequence__sender_connection", "sender_connection")
+        .filter(pk=row_id)
+        .first()
+    )
     if row is None:
         return None
-    connection = row.sequence.sender_connection
+    connection = row.sender_connection or row.sequence.sender_connection
     used = connection_sends_last_minute(connection_ids=[connection.pk], now=timezone.now()).get(
         connection.pk, 0
     )

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from django.conf import settings
-from django.db.models import F
+from django.db.models import F, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -35,6 +35,10 @@ logger = logging.getLogger(__name__)
 
 Status = ScheduledStep.Status
 OUTCOME_UNKNOWN = "outcome unknown"
+WINDOW_PASSED = (
+    "an earlier attempt may have delivered this email and Nylas no longer replays its idempotency key "
+    "(one-hour window), so sending it again could deliver it twice"
+)
 
 
 def row_idempotency_key(row_id: UUID) -> str:
@@ -73,7 +77,8 @@ def queue_row_send(
             code="draft_pending",
         )
     sequence = row.sequence
-    connection = sender_connection or _connection(sequence.sender_connection_id)
+    connection = _retry_connection(row, sender_connection) or sender_connection
+    connection = connection or _connection(sequence.sender_connection_id)
     sender_connection_authorize(
         connection=connection, member=member, sequence_sender_id=sequence.sender_connection_id
     )
@@ -90,17 +95,62 @@ def queue_row_send(
         ) from exc
 
 
+def _retry_connection(row: ScheduledStep, requested: EmailConnection | None) -> EmailConnection | None:
+    """The connection of the row's earlier attempts, or None before the first attempt.
+
+    Nylas keeps idempotency keys per grant: the same key from another connection is a new email, so
+    once an attempt was made (it may have delivered) every retry goes out from the same connection.
+    """
+    if row.sending_started_at is None:
+        return None
+    if row.sender_connection_id is None:
+        raise Conflict(
+            "An earlier attempt may have delivered this email, and the connection it was sent from no "
+            "longer exists; sending from another one could deliver it twice. Cancel the row instead.",
+            code="sender_gone",
+        )
+    if requested is not None and requested.pk != row.sender_connection_id:
+        raise Conflict(
+            "An earlier attempt may have delivered this email: it can only be retried from the same "
+            "connection (omit sender_connection_id).",
+            code="sender_fixed",
+        )
+    return row.sender_connection
+
+
 def queue_row_deliver(
     *, row: ScheduledStep, sequence: Sequence, connection: EmailConnection
 ) -> ScheduledStep:
     """Claim `row` and send it from `connection` (already authorised). Returns the row as it ends up.
 
     If another caller holds or settled the row, returns its current state without calling Nylas.
+    A row attempted before is only claimed with the same connection (keys are per grant) and while
+    Nylas still replays its key (NYLAS_IDEMPOTENCY_WINDOW_SECONDS from the first attempt); past that
+    window the row ends `failed` with "outcome unknown" instead of being sent again.
     Raises RetryableSendError after putting the row back to `ready` with the reason.
     """
-    thread = _thread_for(row=row, sequence=sequence, connection=connection)
     now = timezone.now()
-    claimed = ScheduledStep.objects.filter(pk=row.pk, status=Status.READY, draft_pending=False).update(
+    window_start = now - datetime.timedelta(seconds=settings.NYLAS_IDEMPOTENCY_WINDOW_SECONDS)
+    expired = ScheduledStep.objects.filter(
+        pk=row.pk, status=Status.READY, sending_started_at__lt=window_start
+    ).update(
+        status=Status.FAILED,
+        error=f"{OUTCOME_UNKNOWN}: {WINDOW_PASSED}",
+        processed_at=now,
+        next_attempt_at=None,
+        updated_at=now,
+    )
+    if expired:
+        logger.warning("queue row %s: not retried, the idempotency window has passed", row.pk)
+        _finish_enrollment_of(row.pk)
+        return ScheduledStep.objects.get(pk=row.pk)
+    thread = _thread_for(row=row, sequence=sequence, connection=connection)
+    same_sender = Q(sending_started_at__isnull=True) | Q(
+        sender_connection=connection, sending_started_at__gte=window_start
+    )
+    claimed = ScheduledStep.objects.filter(
+        same_sender, pk=row.pk, status=Status.READY, draft_pending=False
+    ).update(
         status=Status.SENDING,
         sender_connection=connection,
         subject=thread.subject,

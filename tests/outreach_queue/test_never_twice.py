@@ -7,12 +7,18 @@ import pytest
 from django.db import connection as db_connection
 from django.utils import timezone
 
-from connections.sending import send_email
+from connections.sending import RetryableSendError, send_email
 from enrollments.models import ScheduledStep
-from outreach_queue.services import queue_row_send, queue_rows_reconcile_sending, row_idempotency_key
+from outreach_queue.services import (
+    queue_row_auto_send,
+    queue_row_send,
+    queue_rows_reconcile_sending,
+    row_idempotency_key,
+)
 from tests.conftest import company_url
+from tests.factories.connections import EmailConnectionFactory
 from tests.factories.core import CompanyFactory
-from tests.outreach_queue.helpers import Status, ready_row
+from tests.outreach_queue.helpers import Status, ready_row, sequence_with_sender
 
 pytestmark = pytest.mark.django_db
 
@@ -154,3 +160,81 @@ def test_reconciler_leaves_a_row_that_is_still_being_sent(company, fake_nylas):
     assert queue_rows_reconcile_sending() == {"resent": 0, "failed": 0}
     row.refresh_from_db()
     assert row.status == Status.SENDING
+
+
+# --- The sender is fixed by the first attempt (Nylas keeps idempotency keys per grant) ---
+
+
+def _timeout_after_delivery(api, company, row, settings, fake_nylas, **body):
+    settings.NYLAS_TIMEOUT_SECONDS = 1
+    fake_nylas.fail_next(deliver_then_hang=1.5)
+    assert api.post(send_url(company, row), body, format="json").status_code == 502
+
+
+def test_uncertain_send_from_own_connection_then_send_without_sender_delivers_once(
+    api, company, member, fake_nylas, settings
+):
+    own = EmailConnectionFactory(company=company, member=member)
+    row = ready_row(company)
+    _timeout_after_delivery(api, company, row, settings, fake_nylas, sender_connection_id=str(own.pk))
+    response = api.post(send_url(company, row), {}, format="json")
+    assert response.status_code == 200 and response.json()["status"] == "sent"
+    assert response.json()["sender_connection_id"] == str(own.pk)
+    assert len(fake_nylas.deliveries) == 1
+    assert {request["grant"] for request in fake_nylas.requests} == {own.grant_id}
+
+
+def test_another_sender_after_an_attempt_is_409(api, company, member, fake_nylas, settings):
+    own = EmailConnectionFactory(company=company, member=member)
+    row = ready_row(company)
+    _timeout_after_delivery(api, company, row, settings, fake_nylas)
+    response = api.post(send_url(company, row), {"sender_connection_id": str(own.pk)}, format="json")
+    assert response.status_code == 409 and response.json()["code"] == "sender_fixed"
+    assert len(fake_nylas.requests) == 1 and len(fake_nylas.deliveries) == 1
+
+
+def test_auto_send_retries_from_the_connection_of_a_persons_attempt(
+    api, company, member, fake_nylas, settings
+):
+    own = EmailConnectionFactory(company=company, member=member)
+    row = ready_row(company, sequence=sequence_with_sender(company, auto_send=True))
+    _timeout_after_delivery(api, company, row, settings, fake_nylas, sender_connection_id=str(own.pk))
+    ScheduledStep.objects.filter(pk=row.pk).update(next_attempt_at=None)  # due for auto-send now
+    assert queue_row_auto_send(row_id=row.pk).status == Status.SENT
+    assert len(fake_nylas.deliveries) == 1
+    assert {request["grant"] for request in fake_nylas.requests} == {own.grant_id}
+
+
+def test_auto_send_retries_from_the_first_sender_when_the_sequence_sender_changed(
+    company, fake_nylas, settings
+):
+    sequence = sequence_with_sender(company, auto_send=True)
+    first_sender = sequence.sender_connection
+    row = ready_row(company, sequence=sequence)
+    settings.NYLAS_TIMEOUT_SECONDS = 1
+    fake_nylas.fail_next(deliver_then_hang=1.5)
+    with pytest.raises(RetryableSendError):
+        queue_row_auto_send(row_id=row.pk)
+    sequence.sender_connection = EmailConnectionFactory(company=company)
+    sequence.save()
+    ScheduledStep.objects.filter(pk=row.pk).update(next_attempt_at=None)
+    assert queue_row_auto_send(row_id=row.pk).status == Status.SENT
+    assert len(fake_nylas.deliveries) == 1
+    assert {request["grant"] for request in fake_nylas.requests} == {first_sender.grant_id}
+
+
+# --- Nylas replays a key for one hour only ---
+
+
+def test_retry_after_the_idempotency_window_fails_the_row_without_sending(api, company, fake_nylas):
+    row = ready_row(company)
+    ScheduledStep.objects.filter(pk=row.pk).update(
+        error="Nylas did not answer within 30 s (outcome unknown)",
+        attempts=1,
+        sender_connection=row.sequence.sender_connection,
+        sending_started_at=timezone.now() - datetime.timedelta(hours=2),
+    )
+    response = api.post(send_url(company, row), {}, format="json")
+    assert response.status_code == 200 and response.json()["status"] == "failed"
+    assert response.json()["error"].startswith("outcome unknown")
+    assert fake_nylas.requests == []
