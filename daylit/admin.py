@@ -1,6 +1,7 @@
 from django.contrib import admin
 
 from daylit.models import ApiToken, Company, Customer, Invoice, Member
+from daylit.services import api_token_revoke, invoice_update
 
 
 @admin.register(Company)
@@ -35,6 +36,22 @@ class InvoiceAdmin(admin.ModelAdmin):
     list_select_related = ["customer"]
     raw_id_fields = ["company", "customer"]
     date_hierarchy = "due_date"
+    # Status moves only through the service (paying stops enrollments), via the actions below.
+    readonly_fields = ["status", "paid_at", "created_at"]
+    actions = ["mark_paid", "mark_void"]
+
+    def _set_status(self, request, queryset, status: str) -> None:
+        for invoice in queryset:
+            invoice_update(invoice=invoice, data={"status": status})
+        self.message_user(request, f"{queryset.count()} invoice(s) marked {status}.")
+
+    @admin.action(description="Mark selected invoices paid")
+    def mark_paid(self, request, queryset):
+        self._set_status(request, queryset, Invoice.Status.PAID)
+
+    @admin.action(description="Mark selected invoices void")
+    def mark_void(self, request, queryset):
+        self._set_status(request, queryset, Invoice.Status.VOID)
 
 
 @admin.register(ApiToken)
@@ -53,7 +70,5 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
     @admin.action(description="Revoke selected tokens")
     def revoke(self, request, queryset):
-        from daylit.services import api_token_revoke
-
         for token in queryset:
             api_token_revoke(token=token)
