@@ -1,5 +1,7 @@
 """Create the demo company once, then issue a fresh API token on every run.
 
+It lives in the top app because demo data spans every app below it (core, connections, sequences).
+
 Idempotent: every object is found by a natural key (names, invoice numbers, a fixed grant id), so a
 second run adds no rows and prints the same ids. Tokens are the exception by design: each run issues
 a new one and earlier ones keep working.
