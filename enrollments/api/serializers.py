@@ -57,6 +57,11 @@ class EnrollInput(serializers.Serializer):
         invoice = attrs.get("invoice_id")
         if invoice is not None and invoice.customer_id != attrs["customer_id"].pk:
             raise serializers.ValidationError({"invoice_id": ["This invoice belongs to another customer."]})
+        if invoice is not None and invoice.status != Invoice.Status.OPEN:
+            # A settled invoice would never stop the enrollment by being paid, and its emails would chase it.
+            raise serializers.ValidationError(
+                {"invoice_id": [f"This invoice is {invoice.status}, not open."]}
+            )
         return attrs
 
 

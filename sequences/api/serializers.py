@@ -34,7 +34,7 @@ class HourMinuteField(serializers.Field):
     default_error_messages = {"invalid": 'Use "HH:MM" between 00:00 and 23:59, e.g. "09:00".'}
 
     def to_internal_value(self, data):
-        match = self.PATTERN.match(data) if isinstance(data, str) else None
+        match = self.PATTERN.fullmatch(data) if isinstance(data, str) else None
         if match is None:
             self.fail("invalid")
         return datetime.time(int(match.group(1)), int(match.group(2)))

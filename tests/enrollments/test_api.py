@@ -341,3 +341,21 @@ def test_enrolling_when_every_step_is_inactive_is_409(api, company):
     )
     assert bulk.status_code == 409 and bulk.json()["code"] == "no_active_step"
     assert not sequence.enrollments.exists()
+
+
+@pytest.mark.parametrize("status", ["paid", "void"])
+def test_enrolling_for_a_settled_invoice_is_400(api, company, status):
+    from django.utils import timezone
+
+    from tests.factories.core import CustomerFactory, InvoiceFactory
+    from tests.factories.enrollments import active_sequence_with_steps
+
+    sequence = active_sequence_with_steps(company=company)
+    customer = CustomerFactory(company=company)
+    invoice = InvoiceFactory(customer=customer, status=status, paid_at=timezone.now())
+    response = api.post(
+        f"/api/companies/{company.id}/sequence-enrollments",
+        {"sequence_id": str(sequence.id), "customer_id": str(customer.id), "invoice_id": str(invoice.id)},
+        format="json",
+    )
+    assert response.status_code == 400 and "invoice_id" in response.json()

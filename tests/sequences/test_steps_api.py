@@ -120,6 +120,7 @@ def test_create_full(api, company, sequence):
         ({"offset_time": "25:00"}, "offset_time"),
         ({"offset_time": "9:00"}, "offset_time"),
         ({"offset_time": "09:00:30"}, "offset_time"),
+        ({"offset_time": "09:00\n"}, "offset_time"),
         ({"offset_time": "09:60"}, "offset_time"),
         ({"offset_time": 900}, "offset_time"),
         ({"offset_days": -1}, "offset_days"),
