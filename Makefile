@@ -23,7 +23,7 @@ run: migrate
 	@$(PY) manage.py collectstatic --noinput --verbosity 0
 	@$(PY) manage.py seed_demo --json > var/demo.json
 	@$(PY) scripts/print_demo.py var/demo.json
-	$(VENV)/bin/honcho start -f Procfile.dev
+	LOG_FORMAT=$${LOG_FORMAT:-text} $(VENV)/bin/honcho start -f Procfile.dev
 
 test: install
 	@DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} $(PY) scripts/wait_for_postgres.py || \
