@@ -95,7 +95,7 @@ class WebhookDelivery(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     notification_id = models.CharField(max_length=255)
-    event_type = models.CharField(max_length=100)
+    event_type = models.CharField(max_length=255)  # as long as parse_envelope accepts
     grant_id = models.CharField(max_length=255, blank=True, default="")
     payload = models.JSONField()
     received_at = models.DateTimeField(auto_now_add=True)

@@ -35,16 +35,20 @@ MAX_PAYLOAD_DEPTH = 64
 def parse_envelope(raw_body: bytes) -> dict[str, Any]:
     """The JSON envelope, with a string `id` and `type`; anything else is a 400 that says what is wrong.
 
-    A body nested deeper than `MAX_PAYLOAD_DEPTH` (or too deep for the parser itself) is bad JSON too.
+    A body nested deeper than `MAX_PAYLOAD_DEPTH` (or too deep for the parser itself), or holding NaN or
+    Infinity (which PostgreSQL's jsonb refuses), is bad JSON too. Strings and keys come back storable: NUL
+    characters (legal JSON, possible in a real message snippet, refused by jsonb and text columns) are
+    removed, lone surrogates replaced, so a real notification is never refused by the database.
     """
     try:
-        envelope = json.loads(raw_body)
+        envelope = json.loads(raw_body, parse_constant=_reject_constant)
     except (ValueError, UnicodeDecodeError, RecursionError):
         raise BadRequest("The body is not valid JSON.", code="invalid_json") from None
     if _depth_exceeds(envelope, MAX_PAYLOAD_DEPTH):
         raise BadRequest(
             f"The body is not valid JSON: nested deeper than {MAX_PAYLOAD_DEPTH} levels.", code="invalid_json"
         )
+    envelope = _storable(envelope)
     if not isinstance(envelope, dict):
         raise BadRequest(
             "The body must be a JSON object (a Nylas notification envelope).", code="invalid_envelope"
@@ -213,3 +217,30 @@ def _depth_exceeds(value: Any, limit: int) -> bool:
             return True
         stack.extend((child, depth + 1) for child in children)
     return False
+
+
+def _reject_constant(name: str) -> Any:
+    raise BadRequest(
+        f"The body is not valid JSON: {name} is not a JSON number (NaN and Infinity are not allowed).",
+        code="invalid_json",
+    )
+
+
+def _storable(value: Any) -> Any:
+    """`value` with every string and key made storable by PostgreSQL. Recursive: depth is checked first."""
+    if isinstance(value, str):
+        return _storable_text(value)
+    if isinstance(value, dict):
+        return {_storable_text(k): _storable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_storable(v) for v in value]
+    return value
+
+
+def _storable_text(text: str) -> str:
+    text = text.replace("\x00", "")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate (\ud800 escaped in the JSON) has no UTF-8 form
+        text = text.encode("utf-8", "replace").decode("utf-8")
+    return text

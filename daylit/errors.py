@@ -67,7 +67,7 @@ def exception_handler(exc, context):
     elif isinstance(exc, DataError):
         # A value the database refuses (out of range, bad encoding) is the client's input, not our crash.
         logger.info("DataError answered as 400: %s", exc)
-        exc = exceptions.ValidationError({"detail": ["A value is out of range or not valid for its field."]})
+        exc = BadRequest("A value is out of range or not valid for its field.", code="invalid_value")
     elif isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):

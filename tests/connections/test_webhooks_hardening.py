@@ -7,6 +7,7 @@ import json
 from datetime import timedelta
 
 import pytest
+from django.db import DataError
 from django.utils import timezone
 
 from connections import tasks
@@ -14,6 +15,7 @@ from connections.models import WebhookDelivery
 from connections.signals import reply_received
 from connections.tasks import sweep_webhook_deliveries
 from connections.webhooks import handle_event
+from daylit.errors import exception_handler
 from enrollments.models import Enrollment
 from tests.connections.test_webhooks import (
     URL,
@@ -173,3 +175,71 @@ def test_poison_deliveries_do_not_block_newer_lost_ones(connection, failing_repl
     lost.refresh_from_db()
     assert poison.outcome.startswith("error:")
     assert lost.processed_at is not None and lost.outcome == "connection status set to error"
+
+
+# --- 8: bodies once refused by the database --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("length", [101, 255])
+def test_long_event_type_is_recorded_and_ignored(post_raw, length):
+    event_type = "x" * length
+    response = post_json(post_raw, envelope(event_type, {"grant_id": "g-1"}))
+    assert response.status_code == 200
+    delivery = WebhookDelivery.objects.get()
+    assert delivery.event_type == event_type
+    assert delivery.outcome.startswith("ignored: unhandled event type xxx")
+
+
+def test_event_type_over_255_characters_is_400(post_raw):
+    response = post_json(post_raw, envelope("x" * 256, {"grant_id": "g-1"}))
+    assert response.status_code == 400 and response.json()["code"] == "invalid_envelope"
+
+
+def _has_nul(value) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
+def test_nul_characters_are_stripped_and_the_reply_is_acted_on(post_raw, sent_row):
+    body = message_created()
+    body["id"] = "notif-\x00nul"
+    body["data"]["object"]["snippet"] = "We paid\x00 yesterday"
+    body["data"]["object"]["headers\x00"] = [{"na\x00me": "X-\x00"}]
+    body["data"]["object"]["from"][0]["name"] = "A\x00P"
+    response = post_json(post_raw, body)
+    assert response.status_code == 200
+    delivery = WebhookDelivery.objects.get()
+    assert not _has_nul(delivery.payload) and delivery.notification_id == "notif-nul"
+    assert delivery.payload["data"]["object"]["snippet"] == "We paid yesterday"
+    assert delivery.outcome == "stopped 1 enrollment"
+    assert enrollment_status(sent_row) == "completed"
+
+
+def test_lone_surrogate_in_a_string_is_accepted(post_raw, sent_row):
+    raw = json.dumps(message_created()).replace('"We paid yesterday"', '"We paid \\ud800 yesterday"')
+    response = post_raw(raw.encode())
+    assert response.status_code == 200
+    assert WebhookDelivery.objects.get().outcome == "stopped 1 enrollment"
+
+
+@pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity"])
+def test_nan_and_infinity_are_400_bad_json(post_raw, constant):
+    raw = json.dumps(grant_expired()).replace('"webhook_delivery_attempt": 1', f'"x": {constant}')
+    response = post_raw(raw.encode())
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid_json" and "NaN" in response.json()["detail"]
+    assert not WebhookDelivery.objects.exists()
+
+
+def test_a_database_data_error_is_a_400_in_the_error_shape():
+    response = exception_handler(DataError("value too long for type character varying(100)"), {})
+    assert response.status_code == 400
+    assert response.data == {
+        "detail": "A value is out of range or not valid for its field.",
+        "code": "invalid_value",
+    }
