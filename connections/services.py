@@ -138,17 +138,18 @@ def webhook_delivery_record(*, envelope: dict[str, Any]) -> tuple[WebhookDeliver
 
     The unique `notification_id` dedupes Nylas's at-least-once delivery: a repeat only bumps
     `duplicates`, and is enqueued again only if the first one was never processed (a lost task).
+    `envelope` is what `webhooks.parse_envelope` returned; the grant id is read as `handle_event` reads it.
     """
-    data = envelope.get("data") if isinstance(envelope.get("data"), dict) else {}
-    obj = data.get("object") if isinstance(data.get("object"), dict) else {}
-    grant_id = obj.get("grant_id") or data.get("grant_id") or ""
+    from connections.webhooks import envelope_parts
+
+    parts = envelope_parts(envelope)
     try:
         with transaction.atomic():
             delivery = WebhookDelivery.objects.create(
                 notification_id=envelope["id"],
                 event_type=envelope["type"],
-                grant_id=str(grant_id)[:255],
-                payload=_without_bodies(envelope),
+                grant_id=parts.grant_id[:255],
+                payload=_without_bodies(envelope, data=parts.data, obj=parts.obj),
             )
             transaction.on_commit(lambda: _enqueue(delivery.id))
         return delivery, True
@@ -193,10 +194,9 @@ def _enqueue(delivery_id: UUID) -> None:
         logger.exception("Could not enqueue webhook delivery %s; the sweep will pick it up", delivery_id)
 
 
-def _without_bodies(envelope: dict[str, Any]) -> dict[str, Any]:
+def _without_bodies(envelope: dict[str, Any], *, data: dict[str, Any], obj: dict[str, Any]) -> dict[str, Any]:
     """Message bodies can be 1 MB and are never needed to act; keep the log small."""
-    data = envelope.get("data")
-    if not isinstance(data, dict) or not isinstance(data.get("object"), dict) or "body" not in data["object"]:
+    if "body" not in obj:
         return envelope
-    obj = {k: v for k, v in data["object"].items() if k != "body"}
+    obj = {k: v for k, v in obj.items() if k != "body"}
     return {**envelope, "data": {**data, "object": obj}}

@@ -3,6 +3,11 @@
 Rate limits and outages may pass (502/503, try again); a refusal will not (Nylas said no, and why).
 """
 
+import email.utils
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
 import requests
 from nylas.models.errors import AbstractNylasApiError, NylasSdkTimeoutError
 
@@ -24,7 +29,7 @@ def nylas_error_to_domain(exc: Exception, *, action: str) -> DomainError:
     if isinstance(exc, AbstractNylasApiError):
         status = exc.status_code or 502
         if status == 429:
-            retry_after = _retry_after(exc)
+            retry_after = retry_after_seconds(exc.headers)
             return UpstreamError(
                 f"Nylas rate-limited the request to {action}; try again later.",
                 status_code=503,
@@ -38,9 +43,21 @@ def nylas_error_to_domain(exc: Exception, *, action: str) -> DomainError:
     return UpstreamError(f"Could not reach Nylas to {action}: {exc.__class__.__name__}; try again.")
 
 
-def _retry_after(exc: AbstractNylasApiError) -> int | None:
-    raw = (exc.headers or {}).get("Retry-After")
-    try:
-        return int(raw) if raw is not None else None
-    except (TypeError, ValueError):
+def retry_after_seconds(headers: Mapping[str, Any] | None) -> int | None:
+    """Retry-After as whole seconds (RFC 9110): delta-seconds, or an HTTP date (a past one is 0).
+
+    None when absent or unreadable. The one parser for Nylas responses (revoke, code exchange, sends).
+    """
+    raw = (headers or {}).get("Retry-After")
+    if raw is None:
         return None
+    raw = str(raw).strip()
+    if raw.isascii() and raw.isdigit():
+        return int(raw)
+    try:
+        when = email.utils.parsedate_to_datetime(raw)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:  # "-0000" dates parse naive; RFC 9110 dates are always GMT
+        when = when.replace(tzinfo=UTC)
+    return max(0, int((when - datetime.now(UTC)).total_seconds()))

@@ -11,7 +11,7 @@ import hashlib
 import hmac
 import json
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 from connections import services
 from connections.models import EmailConnection
@@ -62,16 +62,29 @@ def parse_envelope(raw_body: bytes) -> dict[str, Any]:
     return envelope
 
 
+class EnvelopeParts(NamedTuple):
+    data: dict[str, Any]
+    obj: dict[str, Any]
+    grant_id: str
+
+
+def envelope_parts(envelope: dict[str, Any]) -> EnvelopeParts:
+    """`data`, `data.object` ({} when not objects) and the grant id (the object's, else data's; "" when
+    neither is a non-blank string). The one reading of an envelope, for recording and for handling.
+    """
+    data = envelope.get("data") if isinstance(envelope.get("data"), dict) else {}
+    obj = data.get("object") if isinstance(data.get("object"), dict) else {}
+    return EnvelopeParts(data, obj, _text(obj.get("grant_id")) or _text(data.get("grant_id")))
+
+
 def handle_event(*, event_type: str, envelope: dict[str, Any]) -> str:
     handler = _HANDLERS.get(event_type)
     if handler is None:
         return f"ignored: unhandled event type {event_type}"
-    data = envelope.get("data") if isinstance(envelope.get("data"), dict) else {}
-    obj = data.get("object") if isinstance(data.get("object"), dict) else {}
-    grant_id = _text(obj.get("grant_id")) or _text(data.get("grant_id"))
-    if not grant_id:
+    parts = envelope_parts(envelope)
+    if not parts.grant_id:
         return "ignored: no grant id"
-    return handler(grant_id, obj)
+    return handler(parts.grant_id, parts.obj)
 
 
 def _message_created(grant_id: str, obj: dict[str, Any]) -> str:

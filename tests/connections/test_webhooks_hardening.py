@@ -5,12 +5,14 @@ delivery that could never be processed. Helpers and payload shapes come from tes
 import copy
 import json
 from datetime import timedelta
+from email.utils import format_datetime
 
 import pytest
 from django.db import DataError
 from django.utils import timezone
+from nylas.models.errors import NylasApiError, NylasApiErrorResponse, NylasApiErrorResponseData
 
-from connections import tasks
+from connections import tasks, upstream
 from connections.models import WebhookDelivery
 from connections.signals import reply_received
 from connections.tasks import sweep_webhook_deliveries
@@ -243,3 +245,48 @@ def test_a_database_data_error_is_a_400_in_the_error_shape():
         "detail": "A value is out of range or not valid for its field.",
         "code": "invalid_value",
     }
+
+
+# --- P3: one envelope parser, one Retry-After parser -----------------------------------------------------
+
+
+def test_grant_id_that_is_not_a_string_is_not_stored_as_its_repr(post_raw, connection):
+    body = grant_expired()
+    body["data"]["object"]["grant_id"] = {"id": "g-1"}
+    body["data"]["grant_id"] = " g-1 "
+    assert post_json(post_raw, body).status_code == 200
+    delivery = WebhookDelivery.objects.get()
+    assert delivery.grant_id == "g-1" and delivery.outcome == "connection status set to error"
+
+
+def test_grant_id_of_no_usable_kind_is_stored_empty(post_raw):
+    body = grant_expired()
+    body["data"]["object"]["grant_id"] = ["g-1"]
+    post_json(post_raw, body)
+    delivery = WebhookDelivery.objects.get()
+    assert delivery.grant_id == "" and delivery.outcome == "ignored: no grant id"
+
+
+def _rate_limited(retry_after: str) -> NylasApiError:
+    error = NylasApiErrorResponse(
+        request_id="r", error=NylasApiErrorResponseData(type="rate", message="slow")
+    )
+    return NylasApiError(error, status_code=429, headers={"Retry-After": retry_after})
+
+
+def test_retry_after_accepts_delta_seconds_and_http_dates():
+    assert upstream.retry_after_seconds({"Retry-After": "30"}) == 30
+    assert upstream.retry_after_seconds({"Retry-After": " 7 "}) == 7
+    future = format_datetime(timezone.now() + timedelta(hours=1), usegmt=True)
+    assert 3000 < upstream.retry_after_seconds({"Retry-After": future}) <= 3600
+    past = format_datetime(timezone.now() - timedelta(hours=1), usegmt=True)
+    assert upstream.retry_after_seconds({"Retry-After": past}) == 0
+    for junk in ("soon", "-5", "", "1.5"):
+        assert upstream.retry_after_seconds({"Retry-After": junk}) is None
+    assert upstream.retry_after_seconds(None) is None and upstream.retry_after_seconds({}) is None
+
+
+def test_rate_limit_with_an_http_date_keeps_its_retry_after():
+    future = format_datetime(timezone.now() + timedelta(minutes=10), usegmt=True)
+    error = upstream.nylas_error_to_domain(_rate_limited(future), action="revoke the grant")
+    assert error.status_code == 503 and 500 < error.retry_after <= 600
