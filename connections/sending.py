@@ -7,8 +7,9 @@ where it happens (healthchecks' transports style):
   "concurrent idempotent request", timeouts, connection errors, a non-JSON answer). The outcome may be
   unknown (a timeout after Nylas delivered), which is why every call for one logical email must carry
   the same `idempotency_key`: Nylas replays the first answer instead of delivering again.
-- `PermanentSendError`: retrying cannot help (400, 401/403 grant problems, 402, 404, 422, 409 payload
-  mismatch for a key).
+- `PermanentSendError`: retrying cannot help (400, 401/403 grant problems, 402, 404, 422). A 409
+  `api.invalid_idempotent_request` (the key was already used with another payload) is permanent too,
+  but flagged `outcome_unknown`: the earlier call with that key may have delivered an email.
 
 Without NYLAS_API_KEY the offline outbox transport records the message instead (connections.outbox).
 """
@@ -54,7 +55,15 @@ class RetryableSendError(SendError):
 
 
 class PermanentSendError(SendError):
-    """Repeating the send cannot succeed (bad request, grant problem, rejected recipient)."""
+    """Repeating the send cannot succeed (bad request, grant problem, rejected recipient).
+
+    `outcome_unknown`: Nylas refused the key because it already holds it with another payload (409
+    api.invalid_idempotent_request), so an earlier call with this key may have delivered an email.
+    """
+
+    def __init__(self, reason: str, *, outcome_unknown: bool = False) -> None:
+        super().__init__(reason)
+        self.outcome_unknown = outcome_unknown
 
 
 def send_email(
@@ -122,6 +131,8 @@ def _classify_api_error(exc: NylasApiError) -> SendError:
         return RetryableSendError(reason, _retry_after(exc.headers), rate_limited=True)
     if status == 409 and exc.type == "api.concurrent_idempotent_request":
         return RetryableSendError(reason, _retry_after(exc.headers))
+    if status == 409 and exc.type == "api.invalid_idempotent_request":
+        return PermanentSendError(reason, outcome_unknown=True)
     if status >= 500:
         return RetryableSendError(reason, _retry_after(exc.headers))
     if status in PERMANENT_STATUSES or 400 <= status < 500:

@@ -14,7 +14,6 @@ from uuid import UUID
 
 from django.conf import settings
 from django.db.models import F, Q
-from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from connections.models import EmailConnection
@@ -144,30 +143,36 @@ def queue_row_deliver(
         logger.warning("queue row %s: not retried, the idempotency window has passed", row.pk)
         _finish_enrollment_of(row.pk)
         return ScheduledStep.objects.get(pk=row.pk)
-    thread = _thread_for(row=row, sequence=sequence, connection=connection)
-    same_sender = Q(sending_started_at__isnull=True) | Q(
-        sender_connection=connection, sending_started_at__gte=window_start
-    )
+    if row.sending_started_at is None:
+        # The first attempt decides the threading and starts the idempotency window. Every later
+        # attempt must send the same payload: Nylas answers a replayed key with another body by 409.
+        thread = _thread_for(row=row, sequence=sequence, connection=connection)
+        attempt = Q(sending_started_at__isnull=True)
+        first_attempt = {
+            "subject": thread.subject,
+            "reply_to_message_id": thread.reply_to_message_id or "",
+            "sending_started_at": now,
+        }
+    else:
+        attempt = Q(sender_connection=connection, sending_started_at__gte=window_start)
+        first_attempt = {}
     claimed = ScheduledStep.objects.filter(
-        same_sender, pk=row.pk, status=Status.READY, draft_pending=False
+        attempt, pk=row.pk, status=Status.READY, draft_pending=False
     ).update(
         status=Status.SENDING,
         sender_connection=connection,
-        subject=thread.subject,
-        # The first attempt starts the idempotency window; later attempts keep it (see reconciler).
-        sending_started_at=Coalesce(F("sending_started_at"), now),
         attempts=F("attempts") + 1,
+        next_attempt_at=None,
         updated_at=now,
+        **first_attempt,
     )
     if not claimed:
         return ScheduledStep.objects.get(pk=row.pk)
     row.refresh_from_db()
-    return _send_claimed(row=row, connection=connection, reply_to_message_id=thread.reply_to_message_id)
+    return _send_claimed(row=row, connection=connection)
 
 
-def _send_claimed(
-    *, row: ScheduledStep, connection: EmailConnection, reply_to_message_id: str | None
-) -> ScheduledStep:
+def _send_claimed(*, row: ScheduledStep, connection: EmailConnection) -> ScheduledStep:
     try:
         sent = send_email(
             connection=connection,
@@ -176,15 +181,17 @@ def _send_claimed(
             body_plain=row.body_plain,
             body_html=row.body_html,
             idempotency_key=row_idempotency_key(row.pk),
-            reply_to_message_id=reply_to_message_id,
+            reply_to_message_id=row.reply_to_message_id or None,
         )
     except RetryableSendError as exc:
         _settle(row.pk, status=Status.READY, error=exc.reason[:2000])
         logger.info("queue row %s: retryable send failure: %s", row.pk, exc.reason)
         raise
     except PermanentSendError as exc:
-        _settle(row.pk, status=Status.FAILED, error=exc.reason[:2000])
-        logger.warning("queue row %s: permanent send failure: %s", row.pk, exc.reason)
+        # A key Nylas already holds with another payload: an earlier attempt may have delivered.
+        error = f"{OUTCOME_UNKNOWN}: {exc.reason}" if exc.outcome_unknown else exc.reason
+        _settle(row.pk, status=Status.FAILED, error=error[:2000])
+        logger.warning("queue row %s: permanent send failure: %s", row.pk, error)
     else:
         _record_sent(row.pk, sent)
     return ScheduledStep.objects.get(pk=row.pk)
@@ -283,11 +290,8 @@ def queue_rows_reconcile_sending(*, now: datetime.datetime | None = None, limit:
         ).update(attempts=F("attempts") + 1, updated_at=now)
         if not claimed:
             continue
-        thread = _thread_for(row=row, sequence=row.sequence, connection=row.sender_connection)
         # A retryable failure puts the row back to `ready`; auto-send or a person retries with the same key.
         with contextlib.suppress(RetryableSendError):
-            _send_claimed(
-                row=row, connection=row.sender_connection, reply_to_message_id=thread.reply_to_message_id
-            )
+            _send_claimed(row=row, connection=row.sender_connection)
         counts["resent"] += 1
     return counts

@@ -49,6 +49,16 @@ class DraftResult:
     failure: GenerationError | None = None
 
 
+def content_frozen() -> Conflict:
+    """Edits and new drafts stop at the first send attempt: it may have delivered, and a retry must
+    replay the same payload under the row's idempotency key (Nylas answers another one by 409)."""
+    return Conflict(
+        "A send of this email was already attempted and may have delivered it: its content is frozen so "
+        "that a retry cannot send a different email. Send it as it is, or cancel it.",
+        code="content_frozen",
+    )
+
+
 def enqueue_draft_generation(*, row_ids: list[UUID]) -> None:
     """Hand each row to a worker. A broker that is down loses nothing: the sweep finds pending rows."""
     from outreach_queue.tasks import generate_draft as generate_draft_task  # tasks import services
@@ -72,15 +82,17 @@ def queue_row_draft(*, row_id: UUID) -> DraftResult | None:
 def queue_row_regenerate(*, row: ScheduledStep) -> ScheduledStep:
     """A person asks for a new draft of a ready reminder whose step has instructions.
 
-    409 for other rows, 400 without a provider; a provider that is unavailable answers 502 (503 when
-    it rate-limits) with the reason also kept in `error`. A draft that fails its checks keeps the
-    previous content and says why in `error` (200).
+    409 for other rows and once a send was attempted (`content_frozen`), 400 without a provider; a
+    provider that is unavailable answers 502 (503 when it rate-limits) with the reason also kept in
+    `error`. A draft that fails its checks keeps the previous content and says why in `error` (200).
     """
     row = _drafting_row(row.pk)
     if row.step_type != SequenceStep.StepType.REMINDER:
         raise Conflict(f"A {row.step_type} step has no email to draft.", code="not_a_reminder")
     if row.status != Status.READY:
         raise Conflict(f"A {row.status} row cannot be redrafted; only ready reminders.", code="invalid_state")
+    if row.attempts:
+        raise content_frozen()
     if not row.step.instructions.strip():
         raise Conflict("This step has no instructions to draft from.", code="no_instructions")
     if not generation_configured():
@@ -142,7 +154,8 @@ def _generate(row: ScheduledStep, *, only_if_pending: bool) -> DraftResult:
     except GenerationError as exc:
         return _record_failure(row, exc, attempts)
     pending = {"draft_pending": True} if only_if_pending else {}
-    ScheduledStep.objects.filter(pk=row.pk, status=Status.READY, **pending).update(
+    # attempts=0: a send attempted while the provider was writing freezes the content (see regenerate).
+    ScheduledStep.objects.filter(pk=row.pk, status=Status.READY, attempts=0, **pending).update(
         subject=draft.subject,
         body_plain=draft.body_plain,
         body_html=draft.body_html,

@@ -12,7 +12,7 @@ from django.utils import timezone
 from daylit.errors import Conflict
 from enrollments.models import ScheduledStep
 from enrollments.services import enrollments_finish_if_done
-from outreach_queue.services.drafts import NO_RECIPIENT_WARNING
+from outreach_queue.services.drafts import NO_RECIPIENT_WARNING, content_frozen
 from sequences.models import SequenceStep
 
 Status = ScheduledStep.Status
@@ -22,8 +22,9 @@ EDITABLE_FIELDS = ("subject", "body_plain", "body_html", "to_email")
 def queue_row_update(*, row: ScheduledStep, data: dict[str, Any]) -> ScheduledStep:
     """Edit a `ready` reminder's email (subject, body_plain, body_html, to_email) before it goes out.
 
-    409 for calls/tasks and for any other state (including a row claimed for sending meanwhile).
-    Clears a warning in `error` once a recipient is set.
+    409 for calls/tasks, for any other state (including a row claimed for sending meanwhile) and for a
+    ready row whose send was already attempted (`content_frozen`). Clears a warning in `error` once a
+    recipient is set.
     """
     if row.step_type != SequenceStep.StepType.REMINDER:
         raise Conflict(f"A {row.step_type} step has no email to edit.", code="not_a_reminder")
@@ -32,11 +33,15 @@ def queue_row_update(*, row: ScheduledStep, data: dict[str, Any]) -> ScheduledSt
         return _current_or_conflict(row, allowed=(Status.READY,), verb="edit")
     if changes.get("to_email"):
         changes["error"] = ""
-    updated = ScheduledStep.objects.filter(pk=row.pk, status=Status.READY).update(
+    # attempts=0: once a send was attempted it may have delivered, and a retry must replay the same
+    # payload under the row's idempotency key (Nylas answers another payload by 409), so it is frozen.
+    updated = ScheduledStep.objects.filter(pk=row.pk, status=Status.READY, attempts=0).update(
         **changes, updated_at=timezone.now()
     )
     if not updated:
-        _current_or_conflict(row, allowed=(Status.READY,), verb="edit")
+        current = _current_or_conflict(row, allowed=(Status.READY,), verb="edit")
+        if current.attempts:
+            raise content_frozen()
     _written_by_a_person(row.pk)
     return ScheduledStep.objects.get(pk=row.pk)
 

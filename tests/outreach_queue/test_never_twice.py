@@ -12,19 +12,27 @@ from enrollments.models import ScheduledStep
 from outreach_queue.services import (
     queue_row_auto_send,
     queue_row_send,
+    queue_rows_promote,
     queue_rows_reconcile_sending,
     row_idempotency_key,
 )
+from sequences.models import SequenceStep
 from tests.conftest import company_url
 from tests.factories.connections import EmailConnectionFactory
 from tests.factories.core import CompanyFactory
-from tests.outreach_queue.helpers import Status, ready_row, sequence_with_sender
+from tests.factories.enrollments import ScheduledStepFactory
+from tests.factories.sequences import SequenceStepFactory
+from tests.outreach_queue.helpers import Status, past, ready_row, sequence_with_sender
 
 pytestmark = pytest.mark.django_db
 
 
 def send_url(company, row):
     return company_url(company, f"sequences/queue/{row.pk}/send")
+
+
+def row_url(company, row):
+    return company_url(company, f"sequences/queue/{row.pk}")
 
 
 @pytest.mark.django_db(transaction=True)
@@ -238,3 +246,52 @@ def test_retry_after_the_idempotency_window_fails_the_row_without_sending(api, c
     assert response.status_code == 200 and response.json()["status"] == "failed"
     assert response.json()["error"].startswith("outcome unknown")
     assert fake_nylas.requests == []
+
+
+# --- After an attempt the email is frozen: Nylas answers the same key with another payload by 409 ---
+
+
+def test_edit_after_an_attempt_is_409_and_the_retry_is_replayed(api, company, fake_nylas, settings):
+    row = ready_row(company)
+    _timeout_after_delivery(api, company, row, settings, fake_nylas)
+    edit = api.patch(row_url(company, row), {"subject": "Changed my mind"}, format="json")
+    assert edit.status_code == 409 and edit.json()["code"] == "content_frozen"
+    response = api.post(send_url(company, row), {}, format="json")
+    assert response.status_code == 200 and response.json()["status"] == "sent"
+    assert response.json()["provider_message_id"] == fake_nylas.deliveries[0]["message_id"]
+    assert len(fake_nylas.deliveries) == 1
+
+
+def test_regenerate_after_an_attempt_is_409(api, company, fake_nylas, fake_ai):
+    row = ready_row(company)
+    SequenceStep.objects.filter(pk=row.step_id).update(instructions="Firm but friendly.")
+    fake_nylas.fail_next(500)
+    assert api.post(send_url(company, row), {}, format="json").status_code == 502
+    response = api.post(company_url(company, f"sequences/queue/{row.pk}/regenerate"))
+    assert response.status_code == 409 and response.json()["code"] == "content_frozen"
+    assert fake_ai.requests == []
+
+
+def test_a_retry_keeps_the_reply_to_decided_at_the_first_attempt(api, company, fake_nylas, settings):
+    sequence = sequence_with_sender(company, send_followups_in_thread=True)
+    first = ready_row(company, sequence=sequence)
+    other = ScheduledStepFactory(
+        enrollment=first.enrollment, step=SequenceStepFactory(sequence=sequence), scheduled_for=past()
+    )
+    queue_rows_promote(company=company)
+    _timeout_after_delivery(api, company, first, settings, fake_nylas)  # delivered, outcome unknown
+    assert api.post(send_url(company, other), {}, format="json").json()["status"] == "sent"
+    response = api.post(send_url(company, first), {}, format="json")  # would now reply to `other`
+    assert response.status_code == 200 and response.json()["status"] == "sent", response.json()
+    assert response.json()["provider_message_id"] == fake_nylas.deliveries[0]["message_id"]
+    assert len(fake_nylas.deliveries) == 2
+
+
+def test_nylas_409_payload_differs_ends_the_row_failed_as_outcome_unknown(api, company, fake_nylas):
+    row = ready_row(company)
+    fake_nylas.fail_next(
+        409, {"request_id": "r", "error": {"type": "api.invalid_idempotent_request", "message": "differs"}}
+    )
+    response = api.post(send_url(company, row), {}, format="json")
+    assert response.status_code == 200 and response.json()["status"] == "failed"
+    assert response.json()["error"].startswith("outcome unknown") and "differs" in response.json()["error"]
