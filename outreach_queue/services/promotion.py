@@ -8,8 +8,10 @@ render context, and one UPDATE for the whole batch.
 
 import datetime
 import logging
+import threading
 from uuid import UUID
 
+from django.conf import settings
 from django.db import connection as db_connection
 from django.db import transaction
 from django.db.models import Q
@@ -27,6 +29,7 @@ from sequences.templating import TemplateRenderError, render_step
 logger = logging.getLogger(__name__)
 
 PROMOTION_BATCH_SIZE = 2_000
+PROMOTION_WORKERS = 2
 
 Status = ScheduledStep.Status
 
@@ -36,6 +39,7 @@ def queue_rows_promote(
     company: Company | None = None,
     now: datetime.datetime | None = None,
     batch_size: int = PROMOTION_BATCH_SIZE,
+    workers: int | None = None,
 ) -> int:
     """Move every due `scheduled` row of an active enrollment to `ready` (or `failed` when it cannot
     render); only `company`'s rows when given. Returns how many rows it moved.
@@ -43,19 +47,69 @@ def queue_rows_promote(
     Safe to run concurrently and repeatedly: rows are locked with SKIP LOCKED per batch and only rows
     still `scheduled` are selected, so each row is promoted by exactly one pass. Rows of completed
     enrollments stay `scheduled` (stopping cancels them anyway).
+
+    A backlog (the first batch came back full) is shared with `workers - 1` more passes in threads,
+    each on its own connection; SKIP LOCKED splits the rows between them, and one pass renders while
+    the database writes another's batch (default setting `QUEUE_PROMOTION_WORKERS`, 2; 1 turns it
+    off). Not inside a caller's transaction: the helpers could not see its rows.
     """
     now = now or timezone.now()
-    total = 0
-    after = None
+    if workers is None:
+        workers = getattr(settings, "QUEUE_PROMOTION_WORKERS", PROMOTION_WORKERS)
+    pass_args = {"company": company, "now": now, "batch_size": batch_size}
+    moved, after = _promote_pass(**pass_args, after=None, max_batches=1)
+    if moved < batch_size:
+        return moved
+    if workers <= 1 or transaction.get_connection().in_atomic_block:
+        return moved + _promote_pass(**pass_args, after=after)[0]
+    results: list[int] = []
+    errors: list[BaseException] = []
+    helpers = [
+        threading.Thread(target=_helper_pass, args=(results, errors), kwargs=pass_args, daemon=True)
+        for _ in range(workers - 1)
+    ]
+    for helper in helpers:
+        helper.start()
+    try:
+        moved += _promote_pass(**pass_args, after=after)[0]
+    finally:
+        for helper in helpers:
+            helper.join()
+    if errors:
+        raise errors[0]
+    return moved + sum(results)
+
+
+def _promote_pass(
+    *,
+    company: Company | None,
+    now: datetime.datetime,
+    batch_size: int,
+    after: tuple | None,
+    max_batches: int | None = None,
+) -> tuple[int, tuple | None]:
+    """Batches in (scheduled_for, id) order until one comes back short (or `max_batches`)."""
+    total, batches = 0, 0
     while True:
         moved, failed_enrollments, after = _promote_batch(
             company=company, now=now, batch_size=batch_size, after=after
         )
         total += moved
+        batches += 1
         if failed_enrollments:
             enrollments_finish_if_done(enrollment_ids=failed_enrollments)
-        if moved < batch_size:
-            return total
+        if moved < batch_size or batches == max_batches:
+            return total, after
+
+
+def _helper_pass(results: list[int], errors: list[BaseException], **pass_args) -> None:
+    """A pass in a helper thread, from the start of the due rows (the others' are locked or gone)."""
+    try:
+        results.append(_promote_pass(**pass_args, after=None)[0])
+    except BaseException as exc:  # handed to the caller, which re-raises it
+        errors.append(exc)
+    finally:
+        db_connection.close()  # the thread's own connection
 
 
 def _promote_batch(
@@ -70,7 +124,12 @@ def _promote_batch(
         if company is not None:
             due = due.filter(company=company)
         if after is not None:
-            due = due.filter(Q(scheduled_for__gt=after[0]) | Q(scheduled_for=after[0], id__gt=after[1]))
+            # `scheduled_for >= after` is redundant with the OR but is what the index can start from:
+            # without it the scan walks every (dead) index entry that earlier batches promoted.
+            due = due.filter(
+                Q(scheduled_for__gt=after[0]) | Q(scheduled_for=after[0], id__gt=after[1]),
+                scheduled_for__gte=after[0],
+            )
         rows = list(
             due.select_for_update(skip_locked=True, of=("self",))
             .order_by("scheduled_for", "id")
