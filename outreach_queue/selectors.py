@@ -1,11 +1,12 @@
 """Reads of the queue app. The list is a fixed number of queries whatever the page size."""
 
+import datetime
 from typing import Any
 from uuid import UUID
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import DateTimeField, ExpressionWrapper, F, Q, QuerySet, Value
 
 from daylit.errors import NotFound
 from daylit.models import Company, Customer
@@ -50,11 +51,27 @@ def queue_row_list(*, company: Company, filters: dict[str, Any]) -> QuerySet[Sch
         rows = rows.filter(_owner_condition(company, owners))
     search = (filters.get("search") or "").strip()
     if search:
-        rows = rows.filter(_search_condition(company, search, statuses))
+        condition, narrow = _search_condition(company, search, statuses)
+        rows = rows.filter(condition)
+        if narrow and connection.vendor == "postgresql":
+            return rows.prefetch_related(*_RELATED).order_by(*_sorted_not_walked(CATEGORY_ORDER[category]))
     return rows.select_related(*_RELATED).order_by(*CATEGORY_ORDER[category])
 
 
-def _search_condition(company: Company, search: str, statuses: list[str]) -> Q:
+def _sorted_not_walked(order: tuple[str, ...]) -> tuple:
+    """The same order, written so PostgreSQL sorts the matches of a narrow search instead of walking
+    the tab's index in order. The planner cannot estimate `subject LIKE '%x%'`, so it expects matches
+    spread evenly and walks the tab (a heap visit per row) to find the first 20: 90,000 rows for a
+    term that matches 29. `scheduled_for + 0` sorts exactly like `scheduled_for` but no index has it,
+    so the page comes from the same bitmap scan as the count, then a top-N sort. The related rows of
+    such a page are prefetched (3 small queries), so the sort runs before, not after, the joins."""
+    first, *rest = order
+    field = first.lstrip("-")
+    key = ExpressionWrapper(F(field) + Value(datetime.timedelta(0)), output_field=DateTimeField())
+    return (key.desc() if first.startswith("-") else key.asc(), *rest)
+
+
+def _search_condition(company: Company, search: str, statuses: list[str]) -> tuple[Q, bool]:
     """Subject matches, or the row's sequence, step or customer matches by name/label.
 
     The small per-company tables are searched first (three short queries, trigram index on customer
@@ -82,7 +99,7 @@ def _search_condition(company: Company, search: str, statuses: list[str]) -> Q:
         for field, ids in found.items():
             if ids:
                 condition |= Q(**{f"{field}__in": ids})
-        return condition
+        return condition, True
     subject_rows = ScheduledStep.objects.filter(
         company=company, status__in=statuses, subject__icontains=search
     ).values("id")
@@ -92,7 +109,7 @@ def _search_condition(company: Company, search: str, statuses: list[str]) -> Q:
             condition |= Q(**{f"{field}__in": matches[field].values("id")})
         elif ids:
             condition |= Q(**{f"{field}__in": ids})
-    return condition
+    return condition, False
 
 
 def _rows_per_id() -> dict[str, float]:
