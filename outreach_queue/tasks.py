@@ -36,12 +36,13 @@ def reconcile_sending() -> dict:
     return services.queue_rows_reconcile_sending()
 
 
-@shared_task(name="queue.auto_send_row", bind=True, ignore_result=True, max_retries=None)
-def auto_send_row(self, row_id: str) -> str | None:
+@shared_task(name="queue.auto_send_row", ignore_result=True)
+def auto_send_row(row_id: str) -> str | None:
     """Send one auto-send row. The service claims the row, so a duplicate task sends nothing more.
 
-    A retryable failure retries with the row's backoff (or Nylas's Retry-After, if longer), with
-    jitter, up to AUTO_SEND_MAX_RETRIES attempts; after that the row waits in the queue for a person.
+    No retry here: a retryable failure leaves the row `ready` with `next_attempt_at` (backoff or
+    Retry-After), and the every-minute planner picks it again from then, up to AUTO_SEND_MAX_RETRIES
+    attempts; after that the row waits in the queue for a person.
     """
     try:
         row = services.queue_row_auto_send(row_id=row_id)
@@ -51,9 +52,7 @@ def auto_send_row(self, row_id: str) -> str | None:
             logger.warning(
                 "queue row %s: giving up auto-send after %s attempts: %s", row_id, attempts, exc.reason
             )
-            return None
-        countdown = max(services.retry_backoff_seconds(attempts), exc.retry_after or 0)
-        raise self.retry(countdown=countdown + random.uniform(0, countdown / 10 + 1)) from exc
+        return None
     return row.status if row is not None else None
 
 

@@ -6,8 +6,8 @@ from outreach_queue.services.autosend import (
     AutoSendPlan,
     queue_row_auto_send,
     queue_rows_auto_send_plan,
-    retry_backoff_seconds,
 )
+from outreach_queue.services.backoff import backoff_seconds, send_retry_seconds
 from outreach_queue.services.delivery import (
     OUTCOME_UNKNOWN,
     queue_row_deliver,
@@ -29,6 +29,7 @@ __all__ = [
     "OUTCOME_UNKNOWN",
     "PROMOTION_BATCH_SIZE",
     "AutoSendPlan",
+    "backoff_seconds",
     "DraftResult",
     "enqueue_draft_generation",
     "queue_row_draft",
@@ -43,6 +44,6 @@ __all__ = [
     "queue_rows_auto_send_plan",
     "queue_rows_promote",
     "queue_rows_reconcile_sending",
-    "retry_backoff_seconds",
+    "send_retry_seconds",
     "row_idempotency_key",
 ]

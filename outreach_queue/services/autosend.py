@@ -4,8 +4,9 @@ The database decides what is due; the broker only wakes workers. Each picked row
 task that claims the row itself, so a row picked twice (two beats, a retry) is still sent once.
 Pacing: at most AUTO_SEND_RATE_PER_MINUTE sends per connection per minute, counting what the
 connection already sent in the last minute, spread evenly over the minute with countdowns.
-Retries: a row whose last attempt failed is picked again only after a backoff that doubles with
-each attempt, and never after AUTO_SEND_MAX_RETRIES attempts (it then waits for a person).
+Retries: a row whose last attempt failed is picked again only from its `next_attempt_at` (a backoff
+doubling with each attempt, or Nylas's Retry-After if later), and never after AUTO_SEND_MAX_RETRIES
+attempts (it then waits for a person). The backoffs add up to less than Nylas's idempotency window.
 """
 
 import datetime
@@ -25,21 +26,12 @@ from sequences.models import Sequence, SequenceStep
 
 Status = ScheduledStep.Status
 CANDIDATE_SCAN_LIMIT = 10_000
-RETRY_BASE_SECONDS = 30
-RETRY_CAP_SECONDS = 1_800
 
 
 @dataclass(frozen=True)
 class AutoSendPlan:
     row_id: UUID
     countdown: int
-
-
-def retry_backoff_seconds(attempts: int) -> int:
-    """Delay before attempt `attempts + 1`: 30 s, 60 s, 120 s ... capped at 30 minutes."""
-    if attempts <= 0:
-        return 0
-    return min(RETRY_BASE_SECONDS * 2 ** (attempts - 1), RETRY_CAP_SECONDS)
 
 
 def _sender_active() -> Q:
@@ -50,11 +42,15 @@ def _sender_active() -> Q:
     ) | Q(sender_connection__status=EmailConnection.Status.ACTIVE)
 
 
-def _auto_sendable():
-    """Ready reminders auto-send may take. AI-written drafts only where the sequence opted in."""
+def _auto_sendable(now: datetime.datetime):
+    """Ready reminders auto-send may take now. AI-written drafts only where the sequence opted in; a row
+    whose last attempt failed only from its `next_attempt_at` (backoff or Retry-After, see delivery) and
+    only AUTO_SEND_MAX_RETRIES times in all (then it waits for a person)."""
     return ScheduledStep.objects.filter(
         Q(generated=False) | Q(sequence__auto_send_generated=True),
+        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now),
         _sender_active(),
+        attempts__lt=max(1, settings.AUTO_SEND_MAX_RETRIES),
         status=Status.READY,
         draft_pending=False,
         step_type=SequenceStep.StepType.REMINDER,
@@ -69,17 +65,14 @@ def queue_rows_auto_send_plan(*, now: datetime.datetime | None = None) -> list[A
     now = now or timezone.now()
     rate = max(1, settings.AUTO_SEND_RATE_PER_MINUTE)
     candidates = (
-        _auto_sendable()
-        .filter(attempts__lt=max(1, settings.AUTO_SEND_MAX_RETRIES))
+        _auto_sendable(now)
         .order_by("scheduled_for", "id")
         .annotate(connection_id=Coalesce("sender_connection_id", "sequence__sender_connection_id"))
-        .values("id", "attempts", "updated_at", "connection_id")[:CANDIDATE_SCAN_LIMIT]
+        .values("id", "connection_id")[:CANDIDATE_SCAN_LIMIT]
     )
     by_connection: dict[UUID, list[dict]] = defaultdict(list)
     for row in candidates:
-        wait = retry_backoff_seconds(row["attempts"])
-        if row["updated_at"] <= now - datetime.timedelta(seconds=wait):
-            by_connection[row["connection_id"]].append(row)
+        by_connection[row["connection_id"]].append(row)
     used = connection_sends_last_minute(connection_ids=list(by_connection), now=now)
     spacing = 60 / rate
     plans = []
@@ -110,10 +103,11 @@ def queue_row_auto_send(*, row_id: UUID) -> ScheduledStep | None:
     """Send one row for auto-send; None when it is no longer auto-sendable or its mailbox is at its rate.
 
     Idempotent: the claim inside `queue_row_deliver` lets one caller through. Raises
-    RetryableSendError (row back to `ready`) for the task to retry with backoff.
+    RetryableSendError after putting the row back to `ready` with its `next_attempt_at`; the planner
+    picks it again from then (the only retry mechanism).
     """
     row = (
-        _auto_sendable()
+        _auto_sendable(timezone.now())
         .select_related("sequence__sender_connection", "sender_connection")
         .filter(pk=row_id)
         .first()

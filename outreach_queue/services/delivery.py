@@ -28,6 +28,7 @@ from daylit.errors import BadRequest, Conflict, UpstreamError
 from daylit.models import Member
 from enrollments.models import ScheduledStep
 from enrollments.services import enrollments_finish_if_done
+from outreach_queue.services.backoff import send_retry_seconds
 from sequences.models import Sequence, SequenceStep
 
 logger = logging.getLogger(__name__)
@@ -184,7 +185,9 @@ def _send_claimed(*, row: ScheduledStep, connection: EmailConnection) -> Schedul
             reply_to_message_id=row.reply_to_message_id or None,
         )
     except RetryableSendError as exc:
-        _settle(row.pk, status=Status.READY, error=exc.reason[:2000])
+        # Auto-send's only retry clock (its planner filters on it): backoff or Retry-After, the later.
+        wait = max(send_retry_seconds(row.attempts), exc.retry_after or 0)
+        _settle(row.pk, status=Status.READY, error=exc.reason[:2000], retry_in=wait)
         logger.info("queue row %s: retryable send failure: %s", row.pk, exc.reason)
         raise
     except PermanentSendError as exc:
@@ -210,9 +213,11 @@ def _record_sent(row_id: UUID, sent: SentMessage) -> None:
     _finish_enrollment_of(row_id)
 
 
-def _settle(row_id: UUID, *, status: str, error: str) -> None:
+def _settle(row_id: UUID, *, status: str, error: str, retry_in: float | None = None) -> None:
     now = timezone.now()
     fields = {"status": status, "error": error, "updated_at": now}
+    if retry_in is not None:
+        fields["next_attempt_at"] = now + datetime.timedelta(seconds=retry_in)
     if status == Status.FAILED:
         fields["processed_at"] = now
     ScheduledStep.objects.filter(pk=row_id, status=Status.SENDING).update(**fields)

@@ -20,6 +20,7 @@ from kombu.exceptions import OperationalError as BrokerError
 
 from daylit.errors import BadRequest, Conflict, UpstreamError
 from enrollments.models import ScheduledStep
+from outreach_queue.services.backoff import backoff_seconds
 from outreach_queue.services.context import ROW_FIELDS, RowContexts
 from sequences.drafting import (
     GenerationError,
@@ -171,7 +172,7 @@ def _generate(row: ScheduledStep, *, only_if_pending: bool) -> DraftResult:
 def _record_failure(row: ScheduledStep, exc: GenerationError, attempts: int) -> DraftResult:
     retry_in = None
     if exc.retryable and attempts < settings.AI_MAX_ATTEMPTS:
-        backoff = min(RETRY_BASE_SECONDS * 2 ** (attempts - 1), RETRY_CAP_SECONDS)
+        backoff = backoff_seconds(attempts, RETRY_BASE_SECONDS, RETRY_CAP_SECONDS)
         retry_in = max(backoff, getattr(exc, "retry_after", None) or 0)
         error = f"AI draft attempt {attempts} of {settings.AI_MAX_ATTEMPTS} failed: {exc}; retrying."
     elif exc.retryable:

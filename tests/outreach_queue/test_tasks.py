@@ -1,12 +1,16 @@
 """Beat tasks and auto-send. Task functions are called directly; Celery runs eagerly where a task
 enqueues another, so the whole chain (promote -> enqueue -> claim -> send) is exercised."""
 
+import datetime
+
 import pytest
+from django.utils import timezone
 
 from daylit.celery import app
 from enrollments.models import ScheduledStep
 from outreach_queue import tasks
 from outreach_queue.services import queue_rows_auto_send_plan
+from outreach_queue.services.backoff import SEND_RETRY_BASE_SECONDS, SEND_RETRY_CAP_SECONDS, backoff_seconds
 from tests.factories.core import MemberFactory
 from tests.outreach_queue.helpers import Status, due_row, sequence_with_sender
 
@@ -101,17 +105,17 @@ def test_auto_send_is_paced_per_connection(company, settings, fake_nylas):
 
 
 def test_auto_send_retryable_failure_retries_later_with_the_same_key(company, fake_nylas):
-    from celery.exceptions import Retry
-
     sequence = sequence_with_sender(company, auto_send=True)
     row = due_row(company, sequence=sequence)
     tasks.promote_due.run()
     fake_nylas.fail_next(503)
-    with pytest.raises(Retry):
-        tasks.auto_send_row.run(str(row.pk))
+    assert tasks.auto_send_row.run(str(row.pk)) is None
     row.refresh_from_db()
     assert row.status == Status.READY and row.attempts == 1
     assert row.pk not in {p.row_id for p in queue_rows_auto_send_plan()}  # backing off
+    assert tasks.auto_send_row.run(str(row.pk)) is None  # a stray task before next_attempt_at: nothing
+    ScheduledStep.objects.filter(pk=row.pk).update(next_attempt_at=timezone.now())  # the backoff passed
+    assert [p.row_id for p in queue_rows_auto_send_plan()] == [row.pk]
     tasks.auto_send_row.run(str(row.pk))  # the retry
     row.refresh_from_db()
     assert row.status == Status.SENT and len(fake_nylas.deliveries) == 1
@@ -120,3 +124,50 @@ def test_auto_send_retryable_failure_retries_later_with_the_same_key(company, fa
 
 def test_reconcile_task_runs_the_reconciler(company):
     assert tasks.reconcile_sending.run() == {"resent": 0, "failed": 0}
+
+
+def _auto_row(company):
+    row = due_row(company, sequence=sequence_with_sender(company, auto_send=True))
+    tasks.promote_due.run()
+    return row
+
+
+def test_auto_send_waits_for_retry_after_and_the_task_does_not_retry_itself(company, fake_nylas):
+    row = _auto_row(company)
+    fake_nylas.fail_next(
+        429,
+        {"request_id": "r", "error": {"type": "rate_limit_error", "message": "slow"}},
+        {"Retry-After": "600"},
+    )
+    assert tasks.auto_send_row.run(str(row.pk)) is None  # one retry mechanism: the planner
+    row.refresh_from_db()
+    assert row.status == Status.READY and row.next_attempt_at == row.updated_at + datetime.timedelta(
+        seconds=600
+    )
+    ids = lambda seconds: [  # noqa: E731
+        plan.row_id
+        for plan in queue_rows_auto_send_plan(now=row.updated_at + datetime.timedelta(seconds=seconds))
+    ]
+    assert ids(120) == []  # past auto-send's own 30 s backoff, still inside Retry-After
+    assert ids(600) == [row.pk]
+
+
+def test_auto_send_gives_up_after_max_retries_and_the_row_waits_for_a_person(company, fake_nylas, settings):
+    settings.AUTO_SEND_MAX_RETRIES = 2
+    row = _auto_row(company)
+    for _ in range(2):
+        ScheduledStep.objects.filter(pk=row.pk).update(next_attempt_at=None)  # the backoff has passed
+        assert [plan.row_id for plan in queue_rows_auto_send_plan()] == [row.pk]
+        fake_nylas.fail_next(500)
+        assert tasks.auto_send_row.run(str(row.pk)) is None
+    ScheduledStep.objects.filter(pk=row.pk).update(next_attempt_at=None)
+    assert queue_rows_auto_send_plan() == []
+    assert tasks.auto_send_row.run(str(row.pk)) is None
+    row.refresh_from_db()
+    assert row.status == Status.READY and row.attempts == 2 and "500" in row.error
+    assert len(fake_nylas.requests) == 2 and fake_nylas.deliveries == []
+
+
+def test_auto_send_retries_fit_in_nylas_idempotency_window(settings):
+    waits = [backoff_seconds(n, SEND_RETRY_BASE_SECONDS, SEND_RETRY_CAP_SECONDS) for n in range(1, 8)]
+    assert settings.AUTO_SEND_MAX_RETRIES == 8 and sum(waits) < settings.NYLAS_IDEMPOTENCY_WINDOW_SECONDS
