@@ -81,15 +81,22 @@ class QueueFilters(serializers.Serializer):
     search = serializers.CharField(required=False, max_length=200, allow_blank=True, trim_whitespace=True)
 
 
+def single_line(value: str) -> str:
+    """A header value: a line break would let the text add headers (e.g. "ok\r\nBcc: ...")."""
+    if any(ch in value for ch in "\r\n\x00\u2028\u2029\x85"):
+        raise serializers.ValidationError("Must be a single line (no line breaks).", code="invalid")
+    return value
+
+
 class QueueRowEditSerializer(serializers.Serializer):
-    subject = serializers.CharField(required=False, max_length=998)
+    subject = serializers.CharField(required=False, max_length=998, validators=[single_line])
     body_plain = serializers.CharField(
         required=False, allow_blank=True, trim_whitespace=False, max_length=200_000
     )
     body_html = serializers.CharField(
         required=False, allow_blank=True, trim_whitespace=False, max_length=500_000
     )
-    to_email = serializers.EmailField(required=False, max_length=254)
+    to_email = serializers.EmailField(required=False, max_length=254, validators=[single_line])
 
 
 class QueueSendSerializer(serializers.Serializer):

@@ -120,4 +120,4 @@ def queue_row_auto_send(*, row_id: UUID) -> ScheduledStep | None:
     )
     if used >= max(1, settings.AUTO_SEND_RATE_PER_MINUTE):
         return None  # the next beat picks it up again
-    return queue_row_deliver(row=row, sequence=row.sequence, connection=connection)
+    return queue_row_deliver(row=row, sequence=row.sequence, connection=connection, auto_send=True)

@@ -26,7 +26,7 @@ from connections.sending import (
 )
 from daylit.errors import BadRequest, Conflict, UpstreamError
 from daylit.models import Member
-from enrollments.models import ScheduledStep
+from enrollments.models import Enrollment, ScheduledStep
 from enrollments.services import enrollments_finish_if_done
 from outreach_queue.services.backoff import send_retry_seconds
 from sequences.models import Sequence, SequenceStep
@@ -119,7 +119,7 @@ def _retry_connection(row: ScheduledStep, requested: EmailConnection | None) -> 
 
 
 def queue_row_deliver(
-    *, row: ScheduledStep, sequence: Sequence, connection: EmailConnection
+    *, row: ScheduledStep, sequence: Sequence, connection: EmailConnection, auto_send: bool = False
 ) -> ScheduledStep:
     """Claim `row` and send it from `connection` (already authorised). Returns the row as it ends up.
 
@@ -127,6 +127,8 @@ def queue_row_deliver(
     A row attempted before is only claimed with the same connection (keys are per grant) and while
     Nylas still replays its key (NYLAS_IDEMPOTENCY_WINDOW_SECONDS from the first attempt); past that
     window the row ends `failed` with "outcome unknown" instead of being sent again.
+    `auto_send`: the claim also requires the enrollment still active (a reply may stop it between
+    auto-send's read and the claim); a person may send a ready row of a stopped enrollment (SPEC).
     Raises RetryableSendError after putting the row back to `ready` with the reason.
     """
     now = timezone.now()
@@ -157,6 +159,8 @@ def queue_row_deliver(
     else:
         attempt = Q(sender_connection=connection, sending_started_at__gte=window_start)
         first_attempt = {}
+    if auto_send:
+        attempt &= Q(enrollment__status=Enrollment.Status.ACTIVE)
     claimed = ScheduledStep.objects.filter(
         attempt, pk=row.pk, status=Status.READY, draft_pending=False
     ).update(

@@ -8,7 +8,7 @@ from django.db import connection as db_connection
 from django.utils import timezone
 
 from connections.sending import RetryableSendError, send_email
-from enrollments.models import ScheduledStep
+from enrollments.models import Enrollment, ScheduledStep
 from outreach_queue.services import (
     queue_row_auto_send,
     queue_row_send,
@@ -295,3 +295,51 @@ def test_nylas_409_payload_differs_ends_the_row_failed_as_outcome_unknown(api, c
     response = api.post(send_url(company, row), {}, format="json")
     assert response.status_code == 200 and response.json()["status"] == "failed"
     assert response.json()["error"].startswith("outcome unknown") and "differs" in response.json()["error"]
+
+
+# --- Auto-send and a reply that stops the enrollment between the read and the claim ---
+
+
+def test_auto_send_does_not_claim_a_row_whose_enrollment_stopped_meanwhile(company, fake_nylas):
+    row = ready_row(company, sequence=sequence_with_sender(company, auto_send=True))
+    stopped = []
+
+    def reply_arrives_before_the_claim(execute, sql, params, many, context):
+        # A reply webhook commits "enrollment completed" right after auto-send read the row.
+        if not stopped and sql.startswith('UPDATE "enrollments_scheduledstep"') and "sending" in params:
+            stopped.append(True)
+            Enrollment.objects.filter(pk=row.enrollment_id).update(
+                status=Enrollment.Status.COMPLETED, completed_at=timezone.now()
+            )
+        return execute(sql, params, many, context)
+
+    with db_connection.execute_wrapper(reply_arrives_before_the_claim):
+        result = queue_row_auto_send(row_id=row.pk)
+    assert stopped and fake_nylas.requests == []
+    assert result.status == Status.READY  # left for a person to decide (SPEC)
+
+
+def test_a_person_may_still_send_a_ready_row_of_a_stopped_enrollment(api, company, fake_nylas):
+    row = ready_row(company)
+    Enrollment.objects.filter(pk=row.enrollment_id).update(
+        status=Enrollment.Status.COMPLETED, completed_at=timezone.now()
+    )
+    response = api.post(send_url(company, row), {}, format="json")
+    assert response.status_code == 200 and response.json()["status"] == "sent"
+
+
+# --- Header injection ---
+
+
+@pytest.mark.parametrize(
+    "field,value",
+    [
+        ("subject", "ok\r\nBcc: victim@example.com"),
+        ("subject", "ok\nX: y"),
+        ("to_email", "a@b.co\r\nBcc: c@d.co"),
+    ],
+)
+def test_patch_rejects_line_breaks_in_headers(api, company, fake_nylas, field, value):
+    row = ready_row(company)
+    response = api.patch(row_url(company, row), {field: value}, format="json")
+    assert response.status_code == 400 and field in response.json(), response.json()
