@@ -7,4 +7,4 @@ class OutreachQueueConfig(AppConfig):
     verbose_name = "Outreach queue"
 
     def ready(self) -> None:
-        from outreach_queue import receivers  # noqa: F401  (connects to connections' webhook signals)
+        from outreach_queue import checks, receivers  # noqa: F401  (registers checks; webhook signals)

@@ -206,7 +206,7 @@ def _send_claimed(*, row: ScheduledStep, connection: EmailConnection) -> Schedul
 
 def _record_sent(row_id: UUID, sent: SentMessage) -> None:
     now = timezone.now()
-    ScheduledStep.objects.filter(pk=row_id, status=Status.SENDING).update(
+    recorded = ScheduledStep.objects.filter(pk=row_id, status=Status.SENDING).update(
         status=Status.SENT,
         provider_message_id=sent.message_id,
         provider_thread_id=sent.thread_id,
@@ -214,6 +214,19 @@ def _record_sent(row_id: UUID, sent: SentMessage) -> None:
         error="",
         updated_at=now,
     )
+    if not recorded:
+        # Someone settled the row meanwhile (the reconciler, after a very slow answer). Its state is
+        # not overwritten, but a delivery it does not know of must leave a trace for support.
+        current = ScheduledStep.objects.filter(pk=row_id).values("status", "provider_message_id").first()
+        if current and current["provider_message_id"] != sent.message_id:
+            logger.warning(
+                "queue row %s: Nylas delivered it (message %s, thread %s) after the row became %s; "
+                "the row was not changed",
+                row_id,
+                sent.message_id,
+                sent.thread_id,
+                current["status"],
+            )
     _finish_enrollment_of(row_id)
 
 

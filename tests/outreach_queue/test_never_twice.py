@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from connections.sending import RetryableSendError, send_email
 from enrollments.models import Enrollment, ScheduledStep
+from outreach_queue.checks import send_settings_check
 from outreach_queue.services import (
     queue_row_auto_send,
     queue_row_send,
@@ -343,3 +344,71 @@ def test_patch_rejects_line_breaks_in_headers(api, company, fake_nylas, field, v
     row = ready_row(company)
     response = api.patch(row_url(company, row), {field: value}, format="json")
     assert response.status_code == 400 and field in response.json(), response.json()
+
+
+# --- Reconciler paths ---
+
+
+def test_reconciler_resend_that_hits_5xx_puts_the_row_back_to_ready(company, fake_nylas):
+    row = ready_row(company)
+    _stuck(row, started_minutes_ago=10)
+    fake_nylas.fail_next(503)
+    assert queue_rows_reconcile_sending() == {"resent": 1, "failed": 0}
+    row.refresh_from_db()
+    assert row.status == Status.READY and "503" in row.error and row.next_attempt_at is not None
+    assert len(fake_nylas.requests) == 1 and fake_nylas.deliveries == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_reconcilers_at_once_resend_a_stuck_row_once(fake_nylas):
+    row = ready_row(CompanyFactory())
+    _stuck(row, started_minutes_ago=10)
+    barrier = threading.Barrier(2)
+    results, errors = [], []
+
+    def reconcile():
+        try:
+            barrier.wait()
+            results.append(queue_rows_reconcile_sending())
+        except Exception as exc:  # noqa: BLE001 (collected and asserted below)
+            errors.append(exc)
+        finally:
+            db_connection.close()
+
+    threads = [threading.Thread(target=reconcile) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == [] and sum(r["resent"] for r in results) == 1
+    assert len(fake_nylas.requests) == 1 and len(fake_nylas.deliveries) == 1
+    row.refresh_from_db()
+    assert row.status == Status.SENT
+
+
+def test_a_late_success_after_the_row_was_failed_is_logged_not_written(api, company, fake_nylas, caplog):
+    row = ready_row(company)
+    failed = []
+
+    def reconciler_fails_it_first(execute, sql, params, many, context):
+        # The reconciler settles the row while the worker's answer from Nylas is on its way.
+        if not failed and sql.startswith('UPDATE "enrollments_scheduledstep"') and "sent" in (params or ()):
+            failed.append(True)
+            ScheduledStep.objects.filter(pk=row.pk).update(status=Status.FAILED, error="outcome unknown: x")
+        return execute(sql, params, many, context)
+
+    with db_connection.execute_wrapper(reconciler_fails_it_first):
+        response = api.post(send_url(company, row), {}, format="json")
+    assert failed and response.json()["status"] == "failed"
+    message_id = fake_nylas.deliveries[0]["message_id"]
+    assert any(message_id in r.getMessage() and r.levelname == "WARNING" for r in caplog.records)
+
+
+def test_settings_check_stuck_after_must_exceed_the_nylas_timeout(settings):
+    assert send_settings_check(None) == []
+    settings.SENDING_STUCK_AFTER_SECONDS = 30
+    settings.NYLAS_TIMEOUT_SECONDS = 30
+    assert [e.id for e in send_settings_check(None)] == ["queue.E001"]
+    settings.SENDING_STUCK_AFTER_SECONDS = 300
+    settings.AUTO_SEND_MAX_RETRIES = 30
+    assert [e.id for e in send_settings_check(None)] == ["queue.E002"]
