@@ -1,8 +1,11 @@
 from django.contrib import admin, messages
+from kombu.exceptions import OperationalError as BrokerError
 
 from daylit.errors import DomainError
 from enrollments.models import ScheduledStep
 from outreach_queue import services
+from outreach_queue.tasks import send_row
+from sequences.models import SequenceStep
 
 
 @admin.register(ScheduledStep)
@@ -35,18 +38,28 @@ class QueueRowAdmin(admin.ModelAdmin):
 
     @admin.action(description="Send selected ready reminders (from the sequence's sender)")
     def send_selected(self, request, queryset):
-        sent, problems = 0, []
-        for row in queryset.filter(status=ScheduledStep.Status.READY).select_related("sequence"):
-            try:
-                # Support staff act for the company: the sequence's sender is always allowed.
-                row = services.queue_row_send(row=row, member=None)
-            except DomainError as exc:
-                problems.append(f"{row.pk}: {exc.detail}")
-                continue
-            sent += row.status == ScheduledStep.Status.SENT
-        self.message_user(request, f"{sent} row(s) sent.", messages.SUCCESS)
-        for problem in problems[:20]:
-            self.message_user(request, problem, messages.WARNING)
+        """Hands each ready reminder to the `queue.send_row` worker task rather than calling Nylas in
+        this request (one timeout each could hang it). The task goes through the same claim as every
+        send, so running the action twice, or a task delivered twice, sends each email once."""
+        ids = [
+            str(pk)
+            for pk in queryset.filter(
+                status=ScheduledStep.Status.READY, step_type=SequenceStep.StepType.REMINDER
+            ).values_list("pk", flat=True)
+        ]
+
+        # The action only reads committed rows, so the tasks can be enqueued at once (no on_commit).
+        try:
+            for row_id in ids:
+                send_row.delay(row_id)
+        except BrokerError as exc:
+            self.message_user(request, f"Could not reach the task broker: {exc}", messages.ERROR)
+            return
+        self.message_user(
+            request,
+            f"{len(ids)} ready reminder(s) handed to workers for sending; refresh to see their status.",
+            messages.SUCCESS,
+        )
 
     @admin.action(description="Cancel selected scheduled or ready rows")
     def cancel_selected(self, request, queryset):

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import transaction
 
 from connections.sending import RetryableSendError
+from daylit.errors import DomainError
 from enrollments.models import ScheduledStep
 from outreach_queue import services
 
@@ -54,6 +55,21 @@ def auto_send_row(row_id: str) -> str | None:
             )
         return None
     return row.status if row is not None else None
+
+
+@shared_task(name="queue.send_row", ignore_result=True)
+def send_row(row_id: str) -> str | None:
+    """Support staff's "send selected" (admin): a person's send, acting for the company (member None),
+    from the row's earlier connection or the sequence's sender. Safe twice: the claim lets one through.
+    A refusal or a retryable failure is logged; the row keeps the reason in `error`."""
+    row = ScheduledStep.objects.filter(pk=row_id).first()
+    if row is None:
+        return None
+    try:
+        return services.queue_row_send(row=row, member=None).status
+    except DomainError as exc:
+        logger.warning("queue row %s: staff send not done: %s", row_id, exc.detail)
+        return None
 
 
 @shared_task(name="queue.generate_draft", bind=True, ignore_result=True, max_retries=None)
