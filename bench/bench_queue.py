@@ -115,20 +115,19 @@ def build(*, rows: int, sequences: int, customers: int, due_share: float, ready_
            JOIN cust ON cust.n = e %% %s
            JOIN seq ON seq.n = (e + e / %s) %% %s""",
         [c, c, c, enrollments, customers, customers, sequences])
-    # Status by position: due scheduled rows first, then ready, then history, the rest future.
+    # Status by position: due scheduled rows first, then ready, then history, the rest future. Every
+    # row is inserted `scheduled` (as enrolling does), then history and ready rows are moved by UPDATEs
+    # in the order the app moves them (older rows went out first), so the heap holds the new row
+    # versions where PostgreSQL puts them in real use, not a layout no workload produces.
     sql("""INSERT INTO enrollments_scheduledstep (id, company_id, enrollment_id, sequence_id, step_id,
                customer_id, step_type, status, scheduled_for, ready_at, processed_at, to_email, subject,
                body_plain, body_html, provider_message_id, provider_thread_id, error, notes, attempts,
                created_at, updated_at)
-           SELECT gen_random_uuid(), %(c)s, e.id, e.sequence_id, st.id, e.customer_id, 'reminder', x.status,
+           SELECT gen_random_uuid(), %(c)s, e.id, e.sequence_id, st.id, e.customer_id, 'reminder', 'scheduled',
                   CASE WHEN x.status = 'scheduled' AND x.r >= %(due)s
                        THEN now() + (x.r || ' seconds')::interval
                        ELSE now() - (x.r || ' seconds')::interval END,
-                  NULL, NULL,
-                  CASE WHEN x.status = 'scheduled' THEN '' ELSE cu.email END,
-                  CASE WHEN x.status = 'scheduled' THEN '' ELSE 'Invoice ' || substr(md5(x.r::text), 1, 10)
-                       || ' for ' || cu.name END,
-                  '', '', '', '', '', '', 0, now(), now() - (x.r || ' seconds')::interval
+                  NULL, NULL, '', '', '', '', '', '', '', '', 0, now(), now() - (x.r || ' seconds')::interval
            FROM enrollments_enrollment e
            JOIN daylit_customer cu ON cu.id = e.customer_id
            JOIN sequences_sequencestep st ON st.sequence_id = e.sequence_id
@@ -142,6 +141,17 @@ def build(*, rows: int, sequences: int, customers: int, due_share: float, ready_
            WHERE e.company_id = %(c)s""",
         {"c": c, "due": int(rows * due_share), "ready": int(rows * ready_share),
          "history": int(rows * history_share), "rows": rows})
+    due, ready, history = int(rows * due_share), int(rows * ready_share), int(rows * history_share)
+    for status, low, high in (("sent", due + ready, due + ready + history), ("ready", due, due + ready)):
+        if high > low:
+            sql("""UPDATE enrollments_scheduledstep s SET status = %(status)s, to_email = cu.email,
+                          subject = 'Invoice ' || substr(md5((abs(hashtext(s.enrollment_id::text
+                                    || s.step_id::text)) %% %(rows)s)::text), 1, 10) || ' for ' || cu.name
+                   FROM daylit_customer cu
+                   WHERE cu.id = s.customer_id AND s.company_id = %(c)s
+                     AND abs(hashtext(s.enrollment_id::text || s.step_id::text)) %% %(rows)s
+                         BETWEEN %(low)s AND %(high)s - 1""",
+                {"status": status, "rows": rows, "c": c, "low": low, "high": high})
     sql("ANALYZE")
     return company, member
 
@@ -185,8 +195,10 @@ def measure_pages(company: Company, member: Member) -> dict:
         ("ready + search customer", {"category": "ready", "search": "customer 4242"}),
         ("ready + search sequence name", {"category": "ready", "search": "chase 0042"}),
         ("ready + search subject fragment", {"category": "ready", "search": "5e2a"}),
-        ("ready + step_type + ar_owner + search", {"category": "ready", "step_type": "reminder",
-                                                   "ar_owner": [str(member.pk)], "search": "customer 1"}),
+        ("ready + step_type + ar_owner + search (2% of customers)",
+         {"category": "ready", "step_type": "reminder", "ar_owner": [str(member.pk)], "search": "customer 12"}),
+        ("ready + step_type + ar_owner + search (22% of customers)",
+         {"category": "ready", "step_type": "reminder", "ar_owner": [str(member.pk)], "search": "customer 1"}),
         ("upcoming + search", {"category": "upcoming", "search": "reminder 3 (0007"}),
         ("history, page 3", {"category": "history", "page": 3}),
         ("history + ar_owner + search", {"category": "history", "ar_owner": ["__unassigned__"],
@@ -225,7 +237,7 @@ def main() -> None:
     worst = 0.0
     for name, r in page["cases"].items():
         worst = max(worst, r["p95_ms"])
-        print(f"  {name:55s} count={r['count']:>7,}  p50={r['p50_ms']:6.1f} ms  p95={r['p95_ms']:6.1f} ms")
+        print(f"  {name:57s} count={r['count']:>7,}  p50={r['p50_ms']:6.1f} ms  p95={r['p95_ms']:6.1f} ms")
     print(f"worst p95: {worst:.1f} ms (target < 50 ms)")
 
 

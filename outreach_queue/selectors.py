@@ -18,7 +18,7 @@ UNASSIGNED = "__unassigned__"
 # A search whose name matches reach at most this many rows (all tabs) is planned as bitmap scans;
 # more, and it is planned as an index-only scan of the tab (see _search_condition).
 NARROW_SEARCH_ROWS = 10_000
-MAX_INLINE_IDS = 2_000  # more name matches than this are passed as a subquery, not an id list
+MAX_INLINE_IDS = 5_000  # more matches than this are passed as a subquery, not an id list
 
 CATEGORY_STATUSES = {
     "ready": [Status.READY],
@@ -79,10 +79,10 @@ def _search_condition(company: Company, search: str, statuses: list[str]) -> tup
     - few (`NARROW_SEARCH_ROWS`): the ids are inlined and PostgreSQL ORs bitmap scans of the big
       table (trigram on subject, btree on customer/sequence/step); rows of other tabs are skipped
       after the heap visit, cheap for a few thousand rows;
-    - many: the name matches stay id lists (hashed by PostgreSQL) or, past `MAX_INLINE_IDS`,
-      subqueries (hashed subplans), and the subject match becomes a subquery over this tab's rows;
-      every arm then reads only the tab's covering index, an index-only scan of the tab instead of
-      a heap visit per matched row of every tab.
+    - many: the subject matches of this tab are resolved to ids as well (its trigram index), and
+      every match stays an id list (hashed by PostgreSQL) or, past `MAX_INLINE_IDS`, a subquery
+      (hashed subplan): each arm then reads only the tab's covering index, an index-only scan of
+      the tab instead of a heap visit per matched row of every tab.
     """
     matches = {
         "sequence_id": Sequence.objects.filter(company=company, name__icontains=search),
@@ -102,14 +102,20 @@ def _search_condition(company: Company, search: str, statuses: list[str]) -> tup
         return condition, True
     subject_rows = ScheduledStep.objects.filter(
         company=company, status__in=statuses, subject__icontains=search
-    ).values("id")
-    condition = Q(pk__in=subject_rows)
+    )
+    condition = Q(pk__in=[])  # matches nothing; every arm below is OR-ed to it
     for field, ids in found.items():
         if len(ids) > MAX_INLINE_IDS:
             condition |= Q(**{f"{field}__in": matches[field].values("id")})
         elif ids:
             condition |= Q(**{f"{field}__in": ids})
-    return condition, False
+    # The subject matches are resolved once too (trigram index of the tab), not once by the count
+    # and again by the page; a term matching more rows than that stays a subquery. PostgreSQL tests
+    # OR arms in the order written: the hashed id tests first, the subject last.
+    subject_ids = list(subject_rows.values_list("id", flat=True)[: MAX_INLINE_IDS + 1])
+    if len(subject_ids) > MAX_INLINE_IDS:
+        return condition | Q(pk__in=subject_rows.values("id")), False
+    return condition | Q(pk__in=subject_ids), False
 
 
 def _rows_per_id() -> dict[str, float]:
