@@ -14,9 +14,7 @@ where it happens (healthchecks' transports style):
 Without NYLAS_API_KEY the offline outbox transport records the message instead (connections.outbox).
 """
 
-import email.utils
 import logging
-import time
 from dataclasses import dataclass
 
 import requests
@@ -25,6 +23,7 @@ from nylas.models.errors import NylasApiError, NylasSdkTimeoutError
 from connections.models import EmailConnection
 from connections.nylas_client import nylas_client, nylas_configured
 from connections.outbox import outbox_send
+from connections.upstream import retry_after_seconds
 from daylit.errors import BadRequest, Forbidden
 
 logger = logging.getLogger(__name__)
@@ -128,31 +127,16 @@ def _classify_api_error(exc: NylasApiError) -> SendError:
     status = exc.status_code or 0
     reason = f"Nylas {status} {exc.type}: {exc}"[:1000]
     if status == 429:
-        return RetryableSendError(reason, _retry_after(exc.headers), rate_limited=True)
+        return RetryableSendError(reason, retry_after_seconds(exc.headers), rate_limited=True)
     if status == 409 and exc.type == "api.concurrent_idempotent_request":
-        return RetryableSendError(reason, _retry_after(exc.headers))
+        return RetryableSendError(reason, retry_after_seconds(exc.headers))
     if status == 409 and exc.type == "api.invalid_idempotent_request":
         return PermanentSendError(reason, outcome_unknown=True)
     if status >= 500:
-        return RetryableSendError(reason, _retry_after(exc.headers))
+        return RetryableSendError(reason, retry_after_seconds(exc.headers))
     if status in PERMANENT_STATUSES or 400 <= status < 500:
         return PermanentSendError(reason)
     return RetryableSendError(reason)
-
-
-def _retry_after(headers) -> int | None:
-    """Retry-After as whole seconds: either delta-seconds or an HTTP date."""
-    raw = (headers or {}).get("Retry-After")
-    if not raw:
-        return None
-    raw = str(raw).strip()
-    if raw.isdigit():
-        return int(raw)
-    try:
-        when = email.utils.parsedate_to_datetime(raw)
-    except (TypeError, ValueError):
-        return None
-    return max(0, int(when.timestamp() - time.time()))
 
 
 def sender_connection_authorize(
