@@ -123,7 +123,8 @@ def build(*, rows: int, sequences: int, customers: int, due_share: float, ready_
                customer_id, step_type, status, scheduled_for, ready_at, processed_at, to_email, subject,
                body_plain, body_html, provider_message_id, provider_thread_id, error, notes, attempts,
                created_at, updated_at)
-           SELECT gen_random_uuid(), %(c)s, e.id, e.sequence_id, st.id, e.customer_id, 'reminder', 'scheduled',
+           SELECT gen_random_uuid(), %(c)s, e.id, e.sequence_id, st.id, e.customer_id, 'reminder',
+                  'scheduled',
                   CASE WHEN x.status = 'scheduled' AND x.r >= %(due)s
                        THEN now() + (x.r || ' seconds')::interval
                        ELSE now() - (x.r || ' seconds')::interval END,
@@ -196,9 +197,11 @@ def measure_pages(company: Company, member: Member) -> dict:
         ("ready + search sequence name", {"category": "ready", "search": "chase 0042"}),
         ("ready + search subject fragment", {"category": "ready", "search": "5e2a"}),
         ("ready + step_type + ar_owner + search (2% of customers)",
-         {"category": "ready", "step_type": "reminder", "ar_owner": [str(member.pk)], "search": "customer 12"}),
+         {"category": "ready", "step_type": "reminder", "ar_owner": [str(member.pk)],
+          "search": "customer 12"}),
         ("ready + step_type + ar_owner + search (22% of customers)",
-         {"category": "ready", "step_type": "reminder", "ar_owner": [str(member.pk)], "search": "customer 1"}),
+         {"category": "ready", "step_type": "reminder", "ar_owner": [str(member.pk)],
+          "search": "customer 1"}),
         ("upcoming + search", {"category": "upcoming", "search": "reminder 3 (0007"}),
         ("history, page 3", {"category": "history", "page": 3}),
         ("history + ar_owner + search", {"category": "history", "ar_owner": ["__unassigned__"],
