@@ -33,8 +33,12 @@ def ensure_database() -> None:
 
     cfg = dj_database_url.parse(os.environ["DATABASE_URL"])
     admin = psycopg.connect(
-        host=cfg["HOST"], port=cfg["PORT"] or 5432, user=cfg["USER"], password=cfg["PASSWORD"] or None,
-        dbname="postgres", autocommit=True,
+        host=cfg["HOST"],
+        port=cfg["PORT"] or 5432,
+        user=cfg["USER"],
+        password=cfg["PASSWORD"] or None,
+        dbname="postgres",
+        autocommit=True,
     )
     if not admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [cfg["NAME"]]).fetchone():
         admin.execute(f'CREATE DATABASE "{cfg["NAME"]}"')
@@ -68,43 +72,61 @@ def reset() -> None:
     sql("TRUNCATE daylit_company, auth_user CASCADE")
 
 
-def build(*, rows: int, sequences: int, customers: int, due_share: float, ready_share: float,
-          history_share: float) -> tuple[Company, Member]:
+def build(
+    *, rows: int, sequences: int, customers: int, due_share: float, ready_share: float, history_share: float
+) -> tuple[Company, Member]:
     """A company with `sequences` sequences of 5 reminder steps, `customers` customers (one open
     invoice each, a third owned by a member), and `rows` queue rows spread over them."""
     company = Company.objects.create(name="Bench Co")
     member = member_create(company=company, username="bench-owner", email="owner@bench.example")
-    sender = EmailConnection.objects.create(company=company, member=member, email="ar@bench.example",
-                                            grant_id="bench-grant")
+    sender = EmailConnection.objects.create(
+        company=company, member=member, email="ar@bench.example", grant_id="bench-grant"
+    )
     seqs = Sequence.objects.bulk_create(
-        Sequence(company=company, name=f"{'Net-30' if i % 2 else 'Enterprise'} chase {i:04d}",
-                 status="active", sender_connection=sender, timezone="UTC")
+        Sequence(
+            company=company,
+            name=f"{'Net-30' if i % 2 else 'Enterprise'} chase {i:04d}",
+            status="active",
+            sender_connection=sender,
+            timezone="UTC",
+        )
         for i in range(sequences)
     )
     SequenceStep.objects.bulk_create(
-        SequenceStep(sequence=s, label=f"Reminder {k + 1} ({s.name[-4:]})", offset_days=k * 3,
-                     subject_template="Invoice {{ invoice.number }} for {{ customer.name }}",
-                     body_plain_template="Hello {{ customer.name }}, {{ invoice.amount_due }} "
-                                         "{{ invoice.currency }} was due {{ invoice.due_date }}. "
-                                         "Total open: {{ total_due }}. {{ sender.name }}",
-                     body_html_template="<p>Hello {{ customer.name }}, please pay "
-                                        "{{ invoice.number }}.</p>")
-        for s in seqs for k in range(STEPS_PER_SEQUENCE)
+        SequenceStep(
+            sequence=s,
+            label=f"Reminder {k + 1} ({s.name[-4:]})",
+            offset_days=k * 3,
+            subject_template="Invoice {{ invoice.number }} for {{ customer.name }}",
+            body_plain_template="Hello {{ customer.name }}, {{ invoice.amount_due }} "
+            "{{ invoice.currency }} was due {{ invoice.due_date }}. "
+            "Total open: {{ total_due }}. {{ sender.name }}",
+            body_html_template="<p>Hello {{ customer.name }}, please pay {{ invoice.number }}.</p>",
+        )
+        for s in seqs
+        for k in range(STEPS_PER_SEQUENCE)
     )
     c = str(company.pk)
-    sql("""INSERT INTO daylit_customer (id, company_id, name, email, ar_owner_id, created_at)
+    sql(
+        """INSERT INTO daylit_customer (id, company_id, name, email, ar_owner_id, created_at)
            SELECT gen_random_uuid(), %s, 'Customer ' || i || ' ' || substr(md5(i::text), 1, 8),
                   'ap' || i || '@customer.example', CASE WHEN i %% 3 = 0 THEN %s::uuid END, now()
-           FROM generate_series(1, %s) i""", [c, str(member.pk), customers])
-    sql("""INSERT INTO daylit_invoice (id, company_id, customer_id, number, currency, amount_due, issue_date,
+           FROM generate_series(1, %s) i""",
+        [c, str(member.pk), customers],
+    )
+    sql(
+        """INSERT INTO daylit_invoice (id, company_id, customer_id, number, currency, amount_due, issue_date,
                                        due_date, status, created_at)
            SELECT gen_random_uuid(), %s, id, 'INV-' || row_number() OVER (ORDER BY id), 'USD',
                   100 + (random() * 900)::int, date '2026-01-01', date '2026-01-31', 'open', now()
-           FROM daylit_customer WHERE company_id = %s""", [c, c])
+           FROM daylit_customer WHERE company_id = %s""",
+        [c, c],
+    )
     enrollments = rows // STEPS_PER_SEQUENCE
     # Enrollment e: customer e mod customers, sequence shifted by one per lap over the customers, so
     # every sequence gets enrollments and a customer is never twice in one sequence.
-    sql("""WITH cust AS (SELECT id, row_number() OVER (ORDER BY id) - 1 AS n FROM daylit_customer
+    sql(
+        """WITH cust AS (SELECT id, row_number() OVER (ORDER BY id) - 1 AS n FROM daylit_customer
                          WHERE company_id = %s),
                 seq AS (SELECT id, row_number() OVER (ORDER BY id) - 1 AS n FROM sequences_sequence
                         WHERE company_id = %s)
@@ -114,12 +136,14 @@ def build(*, rows: int, sequences: int, customers: int, due_share: float, ready_
            FROM generate_series(0, %s - 1) e
            JOIN cust ON cust.n = e %% %s
            JOIN seq ON seq.n = (e + e / %s) %% %s""",
-        [c, c, c, enrollments, customers, customers, sequences])
+        [c, c, c, enrollments, customers, customers, sequences],
+    )
     # Status by position: due scheduled rows first, then ready, then history, the rest future. Every
     # row is inserted `scheduled` (as enrolling does), then history and ready rows are moved by UPDATEs
     # in the order the app moves them (older rows went out first), so the heap holds the new row
     # versions where PostgreSQL puts them in real use, not a layout no workload produces.
-    sql("""INSERT INTO enrollments_scheduledstep (id, company_id, enrollment_id, sequence_id, step_id,
+    sql(
+        """INSERT INTO enrollments_scheduledstep (id, company_id, enrollment_id, sequence_id, step_id,
                customer_id, step_type, status, scheduled_for, ready_at, processed_at, to_email, subject,
                body_plain, body_html, provider_message_id, provider_thread_id, error, notes, attempts,
                created_at, updated_at)
@@ -140,27 +164,41 @@ def build(*, rows: int, sequences: int, customers: int, due_share: float, ready_
                FROM (SELECT (abs(hashtext(e.id::text || st.id::text)) %% %(rows)s) AS r) h
            ) x
            WHERE e.company_id = %(c)s""",
-        {"c": c, "due": int(rows * due_share), "ready": int(rows * ready_share),
-         "history": int(rows * history_share), "rows": rows})
+        {
+            "c": c,
+            "due": int(rows * due_share),
+            "ready": int(rows * ready_share),
+            "history": int(rows * history_share),
+            "rows": rows,
+        },
+    )
     due, ready, history = int(rows * due_share), int(rows * ready_share), int(rows * history_share)
     for status, low, high in (("sent", due + ready, due + ready + history), ("ready", due, due + ready)):
         if high > low:
-            sql("""UPDATE enrollments_scheduledstep s SET status = %(status)s, to_email = cu.email,
+            sql(
+                """UPDATE enrollments_scheduledstep s SET status = %(status)s, to_email = cu.email,
                           subject = 'Invoice ' || substr(md5((abs(hashtext(s.enrollment_id::text
                                     || s.step_id::text)) %% %(rows)s)::text), 1, 10) || ' for ' || cu.name
                    FROM daylit_customer cu
                    WHERE cu.id = s.customer_id AND s.company_id = %(c)s
                      AND abs(hashtext(s.enrollment_id::text || s.step_id::text)) %% %(rows)s
                          BETWEEN %(low)s AND %(high)s - 1""",
-                {"status": status, "rows": rows, "c": c, "low": low, "high": high})
+                {"status": status, "rows": rows, "c": c, "low": low, "high": high},
+            )
     sql("ANALYZE")
     return company, member
 
 
 def bench_promotion() -> dict:
     reset()
-    company, _ = build(rows=PROMOTE_ROWS, sequences=20, customers=PROMOTE_ROWS // 5, due_share=1.0,
-                       ready_share=0, history_share=0)
+    company, _ = build(
+        rows=PROMOTE_ROWS,
+        sequences=20,
+        customers=PROMOTE_ROWS // 5,
+        due_share=1.0,
+        ready_share=0,
+        history_share=0,
+    )
     due = sql("SELECT 1 FROM enrollments_scheduledstep WHERE status = 'scheduled' AND scheduled_for <= now()")
     started = time.perf_counter()
     promoted = queue_rows_promote()
@@ -173,15 +211,23 @@ def bench_promotion() -> dict:
         cursor.execute("""UPDATE enrollments_scheduledstep SET status = 'ready', ready_at = now(),
                           updated_at = now() WHERE status = 'scheduled' AND scheduled_for <= now()""")
     raw_s = time.perf_counter() - started
-    return {"due": due, "promoted": promoted, "rendered": ready, "seconds": promote_s,
-            "rows_per_s": promoted / promote_s, "raw_sql_seconds": raw_s, "ratio_to_raw": promote_s / raw_s}
+    return {
+        "due": due,
+        "promoted": promoted,
+        "rendered": ready,
+        "seconds": promote_s,
+        "rows_per_s": promoted / promote_s,
+        "raw_sql_seconds": raw_s,
+        "ratio_to_raw": promote_s / raw_s,
+    }
 
 
 def bench_page() -> dict:
     reset()
     started = time.perf_counter()
-    company, member = build(rows=PAGE_ROWS, sequences=200, customers=50_000, due_share=0.0, ready_share=0.10,
-                            history_share=0.30)
+    company, member = build(
+        rows=PAGE_ROWS, sequences=200, customers=50_000, due_share=0.0, ready_share=0.10, history_share=0.30
+    )
     sql("VACUUM ANALYZE")
     build_s = time.perf_counter() - started
     total = sql("SELECT 1 FROM enrollments_scheduledstep")
@@ -191,21 +237,37 @@ def bench_page() -> dict:
 def measure_pages(company: Company, member: Member) -> dict:
     cases = [
         ("ready, no filter", {"category": "ready"}),
-        ("ready + step_type + ar_owner (member,__unassigned__)",
-         {"category": "ready", "step_type": "reminder", "ar_owner": [str(member.pk), "__unassigned__"]}),
+        (
+            "ready + step_type + ar_owner (member,__unassigned__)",
+            {"category": "ready", "step_type": "reminder", "ar_owner": [str(member.pk), "__unassigned__"]},
+        ),
         ("ready + search customer", {"category": "ready", "search": "customer 4242"}),
         ("ready + search sequence name", {"category": "ready", "search": "chase 0042"}),
         ("ready + search subject fragment", {"category": "ready", "search": "5e2a"}),
-        ("ready + step_type + ar_owner + search (2% of customers)",
-         {"category": "ready", "step_type": "reminder", "ar_owner": [str(member.pk)],
-          "search": "customer 12"}),
-        ("ready + step_type + ar_owner + search (22% of customers)",
-         {"category": "ready", "step_type": "reminder", "ar_owner": [str(member.pk)],
-          "search": "customer 1"}),
+        (
+            "ready + step_type + ar_owner + search (2% of customers)",
+            {
+                "category": "ready",
+                "step_type": "reminder",
+                "ar_owner": [str(member.pk)],
+                "search": "customer 12",
+            },
+        ),
+        (
+            "ready + step_type + ar_owner + search (22% of customers)",
+            {
+                "category": "ready",
+                "step_type": "reminder",
+                "ar_owner": [str(member.pk)],
+                "search": "customer 1",
+            },
+        ),
         ("upcoming + search", {"category": "upcoming", "search": "reminder 3 (0007"}),
         ("history, page 3", {"category": "history", "page": 3}),
-        ("history + ar_owner + search", {"category": "history", "ar_owner": ["__unassigned__"],
-                                         "search": "enterprise"}),
+        (
+            "history + ar_owner + search",
+            {"category": "history", "ar_owner": ["__unassigned__"], "search": "enterprise"},
+        ),
     ]
     results = {}
     for name, filters in cases:
@@ -216,27 +278,37 @@ def measure_pages(company: Company, member: Member) -> dict:
             queue_rows_promote(company=company)  # what every queue read does first
             rows = queue_row_list(company=company, filters=filters)
             count = rows.count()
-            data = list(rows[(page - 1) * 20: page * 20])
+            data = list(rows[(page - 1) * 20 : page * 20])
             timings.append((time.perf_counter() - t0) * 1000)
         timings.sort()
-        results[name] = {"count": count, "page_rows": len(data), "p50_ms": statistics.median(timings),
-                         "p95_ms": timings[int(len(timings) * 0.95) - 1]}
+        results[name] = {
+            "count": count,
+            "page_rows": len(data),
+            "p50_ms": statistics.median(timings),
+            "p95_ms": timings[int(len(timings) * 0.95) - 1],
+        }
     return results
 
 
 def main() -> None:
     call_command("migrate", verbosity=0)
     promotion = bench_promotion()
-    print(f"promote-and-render: {promotion['promoted']:,} of {promotion['due']:,} due rows "
-          f"({promotion['rendered']:,} rendered) in {promotion['seconds']:.2f} s = "
-          f"{promotion['rows_per_s']:,.0f} rows/s (target >= 10,000)")
-    print(f"raw SQL UPDATE of the same rows: {promotion['raw_sql_seconds']:.2f} s; "
-          f"promote-and-render takes {promotion['ratio_to_raw']:.1f}x as long")
+    print(
+        f"promote-and-render: {promotion['promoted']:,} of {promotion['due']:,} due rows "
+        f"({promotion['rendered']:,} rendered) in {promotion['seconds']:.2f} s = "
+        f"{promotion['rows_per_s']:,.0f} rows/s (target >= 10,000)"
+    )
+    print(
+        f"raw SQL UPDATE of the same rows: {promotion['raw_sql_seconds']:.2f} s; "
+        f"promote-and-render takes {promotion['ratio_to_raw']:.1f}x as long"
+    )
     if os.environ.get("BENCH_SKIP_PAGE"):
         return
     page = bench_page()
-    print(f"queue page at {page['rows']:,} rows (built in {page['build_seconds']:.0f} s), "
-          f"{PAGE_REPEATS} runs each, count + page of 20, promotion included:")
+    print(
+        f"queue page at {page['rows']:,} rows (built in {page['build_seconds']:.0f} s), "
+        f"{PAGE_REPEATS} runs each, count + page of 20, promotion included:"
+    )
     worst = 0.0
     for name, r in page["cases"].items():
         worst = max(worst, r["p95_ms"])

@@ -17,7 +17,6 @@ Status = ScheduledStep.Status
 UNASSIGNED = "__unassigned__"
 # A search whose name matches reach at most this many rows (all tabs) is planned as bitmap scans;
 # more, and it is planned as an index-only scan of the tab (see _search_condition).
-NARROW_SEARCH_ROWS = 10_000
 MAX_INLINE_IDS = 5_000  # more matches than this are passed as a subquery, not an id list
 
 CATEGORY_STATUSES = {
@@ -76,7 +75,7 @@ def _search_condition(company: Company, search: str, statuses: list[str]) -> tup
 
     The small per-company tables are searched first (three short queries, trigram index on customer
     names). Then one of two plans, by how many rows the name matches can reach:
-    - few (`NARROW_SEARCH_ROWS`): the ids are inlined and PostgreSQL ORs bitmap scans of the big
+    - few (setting `QUEUE_NARROW_SEARCH_ROWS`): the ids are inlined and PostgreSQL ORs bitmap scans of the big
       table (trigram on subject, btree on customer/sequence/step); rows of other tabs are skipped
       after the heap visit, cheap for a few thousand rows;
     - many: the subject matches of this tab are resolved to ids as well (its trigram index), and
@@ -94,7 +93,7 @@ def _search_condition(company: Company, search: str, statuses: list[str]) -> tup
     }
     rows_per_id = _rows_per_id()
     reach = sum(len(ids) * rows_per_id.get(field, 1.0) for field, ids in found.items())
-    if reach <= getattr(settings, "QUEUE_NARROW_SEARCH_ROWS", NARROW_SEARCH_ROWS):
+    if reach <= settings.QUEUE_NARROW_SEARCH_ROWS:
         condition = Q(subject__icontains=search)
         for field, ids in found.items():
             if ids:

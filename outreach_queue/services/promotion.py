@@ -29,7 +29,6 @@ from sequences.templating import TemplateRenderError, render_step
 logger = logging.getLogger(__name__)
 
 PROMOTION_BATCH_SIZE = 2_000
-PROMOTION_WORKERS = 2
 
 Status = ScheduledStep.Status
 
@@ -51,16 +50,18 @@ def queue_rows_promote(
     A backlog (the first batch came back full) is shared with `workers - 1` more passes in threads,
     each on its own connection; SKIP LOCKED splits the rows between them, and one pass renders while
     the database writes another's batch (default setting `QUEUE_PROMOTION_WORKERS`, 2; 1 turns it
-    off). Not inside a caller's transaction: the helpers could not see its rows.
+    off). Only on PostgreSQL, and not inside a caller's transaction: the helpers could not see its rows.
     """
     now = now or timezone.now()
     if workers is None:
-        workers = getattr(settings, "QUEUE_PROMOTION_WORKERS", PROMOTION_WORKERS)
+        workers = settings.QUEUE_PROMOTION_WORKERS
     pass_args = {"company": company, "now": now, "batch_size": batch_size}
     moved, after = _promote_pass(**pass_args, after=None, max_batches=1)
     if moved < batch_size:
         return moved
-    if workers <= 1 or transaction.get_connection().in_atomic_block:
+    # SQLite (the embedded default) has one writer at a time: helpers would only wait on its lock.
+    single = workers <= 1 or db_connection.vendor != "postgresql"
+    if single or transaction.get_connection().in_atomic_block:
         return moved + _promote_pass(**pass_args, after=after)[0]
     results: list[int] = []
     errors: list[BaseException] = []
