@@ -16,7 +16,7 @@ from sequences.models import Sequence, SequenceStep
 
 def sequence_list(*, company: Company, filters: dict) -> QuerySet[Sequence]:
     """The company's sequences, newest first; `status` is a list, `search` a name substring (any case)."""
-    qs = Sequence.objects.filter(company=company)
+    qs = Sequence.objects.select_related("sender_connection").filter(company=company)
     if filters.get("status"):
         qs = qs.filter(status__in=filters["status"])
     if filters.get("search"):

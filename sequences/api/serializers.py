@@ -46,6 +46,14 @@ class HourMinuteField(serializers.Field):
 class SequenceSerializer(serializers.ModelSerializer):
     company_id = serializers.UUIDField(read_only=True)
     sender_connection_id = serializers.UUIDField(read_only=True, allow_null=True)
+    # A revoked or broken sender shows on the sequence, so a person sees why nothing can be sent.
+    sender_connection_status = serializers.ChoiceField(
+        source="sender_connection.status",
+        choices=EmailConnection.Status.choices,
+        read_only=True,
+        allow_null=True,
+        default=None,
+    )
 
     class Meta:
         model = Sequence
@@ -57,6 +65,7 @@ class SequenceSerializer(serializers.ModelSerializer):
             "timezone",
             "send_followups_in_thread",
             "sender_connection_id",
+            "sender_connection_status",
             "auto_send",
             "auto_send_generated",
             "stop_on_reply",

@@ -119,6 +119,7 @@ def test_create_defaults(api, company):
         "timezone",
         "send_followups_in_thread",
         "sender_connection_id",
+        "sender_connection_status",
         "auto_send",
         "auto_send_generated",
         "stop_on_reply",
@@ -433,3 +434,17 @@ def test_schema_describes_sequence_bodies(api):
     schema = api.get("/api/schema/", HTTP_ACCEPT="application/json").content.decode()
     assert "/api/companies/{company_id}/sequences/{sequence_id}/overview" in schema
     assert "SequenceActionRequest" in schema and "StepRequest" in schema
+
+
+def test_a_revoked_sender_shows_on_the_sequence(api, company):
+    conn = EmailConnectionFactory(company=company)
+    sequence = SequenceFactory(company=company, sender_connection=conn)
+    url = seq_url(company, sequence)
+    assert api.get(url).json()["sender_connection_status"] == "active"
+    conn.status = "revoked"
+    conn.save()
+    assert api.get(url).json()["sender_connection_status"] == "revoked"
+    listed = api.get(seq_url(company)).json()["data"]
+    assert [s["sender_connection_status"] for s in listed] == ["revoked"]
+    bare = SequenceFactory(company=company)
+    assert api.get(seq_url(company, bare)).json()["sender_connection_status"] is None
