@@ -43,21 +43,25 @@ def nylas_error_to_domain(exc: Exception, *, action: str) -> DomainError:
     return UpstreamError(f"Could not reach Nylas to {action}: {exc.__class__.__name__}; try again.")
 
 
+MAX_RETRY_AFTER_SECONDS = 86_400
+
+
 def retry_after_seconds(headers: Mapping[str, Any] | None) -> int | None:
     """Retry-After as whole seconds (RFC 9110): delta-seconds, or an HTTP date (a past one is 0).
 
-    None when absent or unreadable. The one parser for Nylas responses (revoke, code exchange, sends).
+    None when absent or unreadable; capped at a day (a server's absurd value must not overflow our clocks).
+    The one parser for Nylas and AI provider responses.
     """
     raw = (headers or {}).get("Retry-After")
     if raw is None:
         return None
     raw = str(raw).strip()
     if raw.isascii() and raw.isdigit():
-        return int(raw)
+        return min(int(raw), MAX_RETRY_AFTER_SECONDS)
     try:
         when = email.utils.parsedate_to_datetime(raw)
     except (TypeError, ValueError, IndexError):
         return None
     if when.tzinfo is None:  # "-0000" dates parse naive; RFC 9110 dates are always GMT
         when = when.replace(tzinfo=UTC)
-    return max(0, int((when - datetime.now(UTC)).total_seconds()))
+    return min(max(0, int((when - datetime.now(UTC)).total_seconds())), MAX_RETRY_AFTER_SECONDS)

@@ -10,6 +10,7 @@ string for the delivery log; an unknown event is "ignored", never an error.
 import hashlib
 import hmac
 import json
+import math
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
@@ -41,7 +42,7 @@ def parse_envelope(raw_body: bytes) -> dict[str, Any]:
     removed, lone surrogates replaced, so a real notification is never refused by the database.
     """
     try:
-        envelope = json.loads(raw_body, parse_constant=_reject_constant)
+        envelope = json.loads(raw_body, parse_constant=_reject_constant, parse_float=_finite_float)
     except (ValueError, UnicodeDecodeError, RecursionError):
         raise BadRequest("The body is not valid JSON.", code="invalid_json") from None
     if _depth_exceeds(envelope, MAX_PAYLOAD_DEPTH):
@@ -237,6 +238,13 @@ def _reject_constant(name: str) -> Any:
         f"The body is not valid JSON: {name} is not a JSON number (NaN and Infinity are not allowed).",
         code="invalid_json",
     )
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):  # 1e400: valid JSON syntax, but no database column can hold it
+        _reject_constant(text)
+    return value
 
 
 def _storable(value: Any) -> Any:

@@ -73,7 +73,7 @@ TEMPLATES = [
 
 DATABASES = {
     "default": dj_database_url.parse(
-        env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'daylit.sqlite3'}"), conn_max_age=60
+        env_str("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'daylit.sqlite3'}", conn_max_age=60
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":

@@ -96,7 +96,9 @@ def _search_condition(company: Company, search: str, statuses: list[str]) -> tup
     if reach <= settings.QUEUE_NARROW_SEARCH_ROWS:
         condition = Q(subject__icontains=search)
         for field, ids in found.items():
-            if ids:
+            if len(ids) > MAX_INLINE_IDS:  # the list was cut: the subquery keeps every match
+                condition |= Q(**{f"{field}__in": matches[field].values("id")})
+            elif ids:
                 condition |= Q(**{f"{field}__in": ids})
         return condition, True
     subject_rows = ScheduledStep.objects.filter(

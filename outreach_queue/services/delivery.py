@@ -151,16 +151,19 @@ def queue_row_deliver(
         # attempt must send the same payload: Nylas answers a replayed key with another body by 409.
         thread = _thread_for(row=row, sequence=sequence, connection=connection)
         attempt = Q(sending_started_at__isnull=True)
-        first_attempt = {
-            "subject": thread.subject,
-            "reply_to_message_id": thread.reply_to_message_id or "",
-            "sending_started_at": now,
-        }
+        first_attempt = {"reply_to_message_id": thread.reply_to_message_id or "", "sending_started_at": now}
+        if thread.reply_to_message_id:
+            # A follow-up goes out as "Re: <first subject>"; an unthreaded email keeps the row's subject as
+            # it stands at the claim (a PATCH between our read and the claim is what the person reviewed).
+            first_attempt["subject"] = thread.subject
     else:
         attempt = Q(sender_connection=connection, sending_started_at__gte=window_start)
         first_attempt = {}
     if auto_send:
+        # Re-checked in the claim: a reply may stop the enrollment, or a regenerate may turn the row into
+        # an AI draft, between auto-send's read and this UPDATE.
         attempt &= Q(enrollment__status=Enrollment.Status.ACTIVE)
+        attempt &= Q(generated=False) | Q(sequence__auto_send_generated=True)
     claimed = ScheduledStep.objects.filter(
         attempt, pk=row.pk, status=Status.READY, draft_pending=False
     ).update(

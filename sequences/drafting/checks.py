@@ -47,11 +47,14 @@ _LONG_DATE = re.compile(
 )
 
 
+_UNREPRESENTABLE = Decimal("-1")  # never an amount in a context: a number too large to hold is rejected
+
+
 def _decimal(text: str) -> Decimal | None:
     try:
-        return Decimal(text.replace(",", ""))
+        return Decimal(text.replace(",", "")).quantize(Decimal("0.01"))
     except InvalidOperation:
-        return None
+        return _UNREPRESENTABLE
 
 
 def _month(name: str) -> int | None:
@@ -83,7 +86,7 @@ def _stated_amounts(text: str) -> set[Decimal]:
         raw = match.group("num") or match.group("num2") or match.group("num3")
         value = _decimal(raw) if raw else None
         if value is not None:
-            found.add(value.quantize(Decimal("0.01")))
+            found.add(value)
     return found
 
 
@@ -123,7 +126,10 @@ def check_facts(*, texts: list[str], context: dict) -> list[str]:
     text = "\n".join(texts)
     problems = []
     for amount in sorted(_stated_amounts(text) - amounts):
-        problems.append(f"states the amount {amount}, which is not in the context")
+        if amount == _UNREPRESENTABLE:
+            problems.append("states an amount too large to be any invoice's")
+        else:
+            problems.append(f"states the amount {amount}, which is not in the context")
     for ref in sorted(_stated_references(text)):
         if ref.lower() not in numbers and ref.lstrip("#").lower() not in numbers:
             problems.append(f"states the invoice number {ref!r}, which is not in the context")

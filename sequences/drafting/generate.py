@@ -18,6 +18,7 @@ import openai
 from django.conf import settings
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from connections.upstream import retry_after_seconds
 from sequences.drafting.checks import check_facts, sanitize_html
 from sequences.templating import RenderedEmail
 
@@ -118,10 +119,9 @@ def _call_provider(messages: list[dict]) -> str:
     except openai.APIConnectionError as exc:
         raise GenerationUnavailable(f"could not reach the AI provider: {exc}") from None
     except openai.RateLimitError as exc:
-        retry_after = exc.response.headers.get("retry-after")
         raise GenerationUnavailable(
             "the AI provider is rate limiting (429)",
-            retry_after=float(retry_after) if retry_after else None,
+            retry_after=retry_after_seconds(exc.response.headers),
             rate_limited=True,
         ) from None
     except openai.APIStatusError as exc:

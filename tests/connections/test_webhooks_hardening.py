@@ -290,3 +290,15 @@ def test_rate_limit_with_an_http_date_keeps_its_retry_after():
     future = format_datetime(timezone.now() + timedelta(minutes=10), usegmt=True)
     error = upstream.nylas_error_to_domain(_rate_limited(future), action="revoke the grant")
     assert error.status_code == 503 and 500 < error.retry_after <= 600
+
+
+def test_a_number_too_large_for_a_float_is_400_not_500(client, settings):
+    import hashlib
+    import hmac
+
+    raw = b'{"id": "n-inf", "type": "message.created", "data": {"object": {"size": 1e400}}}'
+    signature = hmac.new(settings.NYLAS_WEBHOOK_SECRET.encode(), raw, hashlib.sha256).hexdigest()
+    response = client.post(
+        "/api/webhooks/nylas", data=raw, content_type="application/json", HTTP_X_NYLAS_SIGNATURE=signature
+    )
+    assert response.status_code == 400 and response.json()["code"] == "invalid_json"

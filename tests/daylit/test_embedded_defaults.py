@@ -115,3 +115,8 @@ def test_production_settings_refuse_a_missing_secret(embedded_env):
     )
     assert result.returncode != 0
     assert "DJANGO_SECRET_KEY" in result.stderr
+
+
+def test_an_empty_database_url_means_the_embedded_default(embedded_env, tmp_path):
+    manage(dict(embedded_env, DATABASE_URL=""), "migrate", "--noinput")
+    assert (tmp_path / "var" / "daylit.sqlite3").exists()

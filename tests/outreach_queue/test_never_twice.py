@@ -412,3 +412,53 @@ def test_settings_check_stuck_after_must_exceed_the_nylas_timeout(settings):
     settings.SENDING_STUCK_AFTER_SECONDS = 300
     settings.AUTO_SEND_MAX_RETRIES = 30
     assert [e.id for e in send_settings_check(None)] == ["queue.E002"]
+
+
+# --- Content that changes between the sender's read and its claim ---
+
+
+def _before_the_claim(row, change):
+    done = []
+
+    def wrapper(execute, sql, params, many, context):
+        if not done and sql.startswith('UPDATE "enrollments_scheduledstep"') and "sending" in (params or ()):
+            done.append(True)
+            change()
+        return execute(sql, params, many, context)
+
+    return wrapper, done
+
+
+def test_an_edit_just_before_the_claim_is_what_goes_out(company, member, fake_nylas):
+    from outreach_queue.services import queue_row_send
+
+    row = ready_row(company)
+    edit = lambda: ScheduledStep.objects.filter(pk=row.pk).update(subject="Edited at the last second")  # noqa: E731
+    wrapper, done = _before_the_claim(row, edit)
+    with db_connection.execute_wrapper(wrapper):
+        sent = queue_row_send(row=row, member=None, sender_connection=row.sequence.sender_connection)
+    assert done and sent.status == Status.SENT and sent.subject == "Edited at the last second"
+    assert fake_nylas.deliveries[0]["subject"] == "Edited at the last second"
+
+
+def test_auto_send_does_not_claim_a_row_that_became_an_ai_draft_meanwhile(company, fake_nylas):
+    row = ready_row(company, sequence=sequence_with_sender(company, auto_send=True))
+    regenerate = lambda: ScheduledStep.objects.filter(pk=row.pk).update(generated=True)  # noqa: E731
+    wrapper, done = _before_the_claim(row, regenerate)
+    with db_connection.execute_wrapper(wrapper):
+        result = queue_row_auto_send(row_id=row.pk)
+    assert done and fake_nylas.requests == []
+    assert result.status == Status.READY
+
+
+def test_an_absurd_retry_after_keeps_the_row_retryable(api, company, fake_nylas):
+    row = ready_row(company)
+    fake_nylas.fail_next(
+        429,
+        {"request_id": "r", "error": {"type": "rate_limit_error", "message": "slow"}},
+        headers={"Retry-After": "99999999999999"},
+    )
+    response = api.post(send_url(company, row), {}, format="json")
+    assert response.status_code == 503 and response["Retry-After"] == "86400"
+    row.refresh_from_db()
+    assert row.status == Status.READY

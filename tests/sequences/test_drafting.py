@@ -200,3 +200,20 @@ def test_sanitize_keeps_simple_formatting():
     html = '<p>Hi <strong>there</strong><br><a href="https://pay.example/x">pay</a></p>'
     cleaned = sanitize_html(html)
     assert "<strong>there</strong>" in cleaned and 'href="https://pay.example/x"' in cleaned
+
+
+def test_an_http_date_retry_after_is_understood(fake_ai):
+    fake_ai.answer(
+        status=429,
+        body=b'{"error": {"message": "slow"}}',
+        headers={"Retry-After": "Wed, 21 Oct 2099 07:28:00 GMT"},
+    )
+    with pytest.raises(GenerationUnavailable) as caught:
+        generate_draft(instructions="x", context=context())
+    assert caught.value.retry_after == 86_400  # capped at a day
+
+
+def test_an_amount_too_large_to_hold_is_rejected_not_a_crash(fake_ai):
+    fake_ai.answer(draft_json(body_plain="You owe $12345678901234567890123456789.00 on invoice INV-1001."))
+    with pytest.raises(DraftRejected, match="too large"):
+        generate_draft(instructions="x", context=context())
