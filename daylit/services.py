@@ -63,11 +63,12 @@ def invoice_create(*, company: Company, customer: Customer, **fields: Any) -> In
 def invoice_update(*, invoice: Invoice, data: dict[str, Any]) -> Invoice:
     """Apply a PATCH. Becoming paid stamps `paid_at` and sends `invoice_paid` in the same transaction,
     so the enrollments it stops stop atomically with the payment. The invoice row is locked so two
-    concurrent PATCHes cannot both see the transition and fire twice.
+    concurrent PATCHes cannot both see the transition and fire twice; NO KEY UPDATE, so the foreign-key
+    checks of enrollments being created for this invoice (KEY SHARE) neither wait nor deadlock on it.
     """
     try:
         with transaction.atomic():
-            locked = Invoice.objects.select_for_update().get(pk=invoice.pk)
+            locked = Invoice.objects.select_for_update(no_key=True).get(pk=invoice.pk)
             was_paid = locked.status == Invoice.Status.PAID
             for field, value in data.items():
                 setattr(locked, field, value)

@@ -68,6 +68,7 @@ def enrollment_create(
         _require_active(locked)
         start = start_date or local_today(locked.timezone)
         plans = _require_plans(locked, start)
+        _share_lock_customers(locked.company_id, [customer.pk])
         for _attempt in range(3):
             try:
                 with transaction.atomic():  # savepoint: the outer transaction survives a lost race
@@ -120,6 +121,7 @@ def enrollments_bulk_create(
         _require_active(locked)
         start = start_date or local_today(locked.timezone)
         plans = _require_plans(locked, start)
+        _share_lock_customers(locked.company_id, sorted(unique_ids))
         # One read: which ids are our customers, and each one's active enrollment here (if any).
         active_here = Enrollment.objects.filter(
             sequence_id=locked.pk, customer_id=OuterRef("pk"), status=Enrollment.Status.ACTIVE
@@ -189,9 +191,14 @@ def enrollments_stop_for_paid_invoice(*, invoice: Invoice) -> int:
 
     Runs inside the paying transaction (the `invoice_paid` signal), so it commits or rolls back with it.
     The customer row is locked before "is any invoice still open?": two payments of the customer's last
-    two invoices would otherwise each see the other's invoice open and neither stop everything.
+    two invoices would otherwise each see the other's invoice open and neither stop everything. NO KEY
+    UPDATE still waits for an enroll's FOR SHARE on the customer, but not for foreign-key checks.
     """
-    list(Customer.objects.select_for_update().filter(pk=invoice.customer_id).values_list("pk", flat=True))
+    list(
+        Customer.objects.select_for_update(no_key=True)
+        .filter(pk=invoice.customer_id)
+        .values_list("pk", flat=True)
+    )
     enrollments = Enrollment.objects.filter(customer_id=invoice.customer_id)
     has_open = Invoice.objects.filter(customer_id=invoice.customer_id, status=Invoice.Status.OPEN).exists()
     if has_open:
@@ -273,6 +280,23 @@ def _lock_sequence(sequence_id: UUID, *, exclusive: bool) -> Sequence:
     if not rows:
         raise Sequence.DoesNotExist
     return rows[0]
+
+
+def _share_lock_customers(company_id: UUID, customer_ids: list[UUID]) -> None:
+    """Wait for, and hold off, owner changes of these customers until the enrollment commits.
+
+    The rows' `ar_owner_id` is copied from the customer by a trigger at INSERT (PostgreSQL); without
+    this FOR SHARE an owner change in flight would be missed by the copy and by its own trigger, which
+    cannot see rows not yet committed. One statement in id order, so concurrent enrolls cannot deadlock.
+    """
+    if connection.vendor != "postgresql" or not customer_ids:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f'SELECT "id" FROM "{Customer._meta.db_table}" '  # noqa: S608 (our table name)
+            'WHERE "company_id" = %s AND "id" = ANY(%s) ORDER BY "id" FOR SHARE',
+            [company_id, list(customer_ids)],
+        )
 
 
 def _require_active(sequence: Sequence) -> None:

@@ -191,3 +191,37 @@ def test_paying_the_last_two_open_invoices_at_once_stops_every_enrollment(compan
     assert not [r for r in results if isinstance(r, Exception)], results
     enrollment.refresh_from_db()
     assert (enrollment.status, enrollment.stop_reason) == ("completed", "paid")
+
+
+@pytest.mark.parametrize("bulk", [False, True])
+def test_an_owner_change_in_flight_reaches_the_rows_of_a_new_enrollment(company, bulk):
+    """The owner change is written but not committed when the enroll starts: the enroll must wait for
+    it, or the rows' copied ar_owner_id stays the old owner for good."""
+    from django.db import transaction
+
+    from daylit.models import Customer
+    from tests.factories.core import MemberFactory
+
+    sequence = active_sequence_with_steps(company=company)
+    customer = CustomerFactory(company=company, ar_owner=None)
+    owner = MemberFactory(company=company)
+    changed, enrolled = threading.Event(), threading.Event()
+
+    def change_owner():
+        with transaction.atomic():
+            Customer.objects.filter(pk=customer.pk).update(ar_owner=owner)
+            changed.set()
+            enrolled.wait(timeout=2)  # with the lock the enroll cannot finish before this commits
+
+    def enroll():
+        changed.wait(timeout=10)
+        if bulk:
+            services.enrollments_bulk_create(sequence=sequence, customer_ids=[customer.pk])
+        else:
+            services.enrollment_create(sequence=sequence, customer=customer)
+        enrolled.set()
+
+    results = run_together(change_owner, enroll)
+    assert not [r for r in results if isinstance(r, Exception)], results
+    owners = set(ScheduledStep.objects.filter(customer=customer).values_list("ar_owner_id", flat=True))
+    assert owners == {owner.pk}

@@ -262,9 +262,9 @@ def test_bulk_of_10000_customers_is_a_handful_of_queries(company, sequence, djan
     already = customers[:100]
     services.enrollments_bulk_create(sequence=sequence, customer_ids=[c.id for c in already])
 
-    # lock; customers with their stale enrollments; 2 UPDATEs (re-enrolled); INSERT enrollments; steps;
-    # INSERT ... SELECT of the rows. +2: the savepoint the test's transaction wraps around it.
-    with django_assert_max_num_queries(9):
+    # lock; steps; share-lock the customers; customers with their stale enrollments; 2 UPDATEs
+    # (re-enrolled); INSERT enrollments; INSERT ... SELECT of the rows. +2: the test's savepoint.
+    with django_assert_max_num_queries(10):
         result = services.enrollments_bulk_create(sequence=sequence, customer_ids=[c.id for c in customers])
 
     assert result == services.BulkEnrollResult(enrolled_count=9_900, updated_count=100, skipped_count=0)
