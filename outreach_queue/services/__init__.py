@@ -23,6 +23,7 @@ from outreach_queue.services.drafts import (
     queue_rows_draft_sweep,
 )
 from outreach_queue.services.promotion import PROMOTION_BATCH_SIZE, queue_rows_promote
+from outreach_queue.services.replies import sent_rows_mark_bounced, sent_rows_stop_on_reply
 from outreach_queue.services.transitions import queue_row_cancel, queue_row_complete, queue_row_update
 
 __all__ = [
@@ -46,4 +47,6 @@ __all__ = [
     "queue_rows_reconcile_sending",
     "send_retry_seconds",
     "row_idempotency_key",
+    "sent_rows_mark_bounced",
+    "sent_rows_stop_on_reply",
 ]
