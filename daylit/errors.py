@@ -61,6 +61,13 @@ class UpstreamError(DomainError):
         self.retry_after = retry_after
 
 
+def violates(exc: Exception, constraint: str) -> bool:
+    """Whether an IntegrityError came from the named constraint (PostgreSQL names it in the error's
+    diagnostics; other databases only in the message)."""
+    diag = getattr(getattr(exc, "__cause__", None), "diag", None)
+    return getattr(diag, "constraint_name", None) == constraint or constraint in str(exc)
+
+
 def exception_handler(exc, context):
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(_django_messages(exc))

@@ -6,10 +6,12 @@ from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from daylit.errors import Conflict
+from daylit.errors import Conflict, violates
 from daylit.models import ApiToken, Company, Customer, Invoice, Member
 from daylit.signals import invoice_paid
 from daylit.tokens import generate_key, hash_key, key_prefix
+
+INVOICE_NUMBER_CONSTRAINT = "daylit_invoice_number_unique"
 
 
 def api_token_issue(*, user, description: str = "") -> tuple[ApiToken, str]:
@@ -57,7 +59,7 @@ def invoice_create(*, company: Company, customer: Customer, **fields: Any) -> In
         with transaction.atomic():
             return Invoice.objects.create(company=company, customer=customer, **fields)
     except IntegrityError as exc:
-        raise _invoice_conflict(exc) from exc
+        _raise_for_invoice_integrity(exc)
 
 
 def invoice_update(*, invoice: Invoice, data: dict[str, Any]) -> Invoice:
@@ -80,13 +82,14 @@ def invoice_update(*, invoice: Invoice, data: dict[str, Any]) -> Invoice:
             if locked.status == Invoice.Status.PAID and not was_paid:
                 invoice_paid.send(sender=Invoice, invoice=locked)
     except IntegrityError as exc:
-        raise _invoice_conflict(exc) from exc
+        _raise_for_invoice_integrity(exc)
     return locked
 
 
-def _invoice_conflict(exc: IntegrityError) -> Conflict:
-    if "number_unique" in str(exc):
-        return Conflict(
+def _raise_for_invoice_integrity(exc: IntegrityError):
+    """A duplicate number is the client's 409; any other broken constraint is ours and propagates."""
+    if violates(exc, INVOICE_NUMBER_CONSTRAINT):
+        raise Conflict(
             "An invoice with this number already exists in this company.", code="duplicate_number"
-        )
+        ) from exc
     raise exc

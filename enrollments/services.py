@@ -14,7 +14,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
-from daylit.errors import BadRequest, Conflict
+from daylit.errors import BadRequest, Conflict, violates
 from daylit.models import Customer, Invoice, Member
 from enrollments.fanout import StepPlan, rows_for, scheduled_rows_insert
 from enrollments.models import Enrollment, ScheduledStep
@@ -81,7 +81,7 @@ def enrollment_create(
                         created_by=created_by,
                     )
             except IntegrityError as exc:
-                if _ONE_ACTIVE_CONSTRAINT not in str(exc):
+                if not violates(exc, _ONE_ACTIVE_CONSTRAINT):
                     raise
                 existing = Enrollment.objects.filter(
                     sequence_id=locked.pk, customer_id=customer.pk, status=Enrollment.Status.ACTIVE

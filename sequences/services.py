@@ -16,7 +16,7 @@ from django.db.models import ProtectedError
 from rest_framework.exceptions import ValidationError
 
 from connections.models import EmailConnection
-from daylit.errors import BadRequest, Conflict
+from daylit.errors import BadRequest, Conflict, violates
 from daylit.models import Company
 from sequences import hooks
 from sequences.drafting import step_needs_provider
@@ -68,7 +68,7 @@ ACTIONS = (ACTION_ACTIVATE, ACTION_ARCHIVE)
 
 
 def _name_conflict(exc: IntegrityError, name: str) -> Conflict:
-    if NAME_CONSTRAINT in str(exc):
+    if violates(exc, NAME_CONSTRAINT):
         return Conflict(f"A sequence named '{name}' already exists in this company.", code="duplicate_name")
     raise exc
 
