@@ -3,6 +3,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
 
 
 class Company(models.Model):
@@ -51,6 +52,11 @@ class Customer(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="customers")
     name = models.CharField(max_length=200)
+    # Search reads this copy (PostgreSQL's lower(), kept by the database): a plain LIKE, no per-row
+    # case conversion when the trigram index's candidates are rechecked.
+    name_lower = models.GeneratedField(
+        expression=Lower("name"), output_field=models.TextField(), db_persist=True
+    )
     email = models.EmailField(max_length=254, blank=True)
     ar_owner = models.ForeignKey(
         Member, null=True, blank=True, on_delete=models.SET_NULL, related_name="owned_customers"

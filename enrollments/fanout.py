@@ -17,7 +17,8 @@ from enrollments.models import Enrollment, ScheduledStep
 
 BATCH_SIZE = 25_000
 
-# Columns taken from the enrollment (e) or the step plan (p); every other column gets its model default.
+# Columns taken from the enrollment (e) or the step plan (p); every other column gets its model default
+# (generated columns are left to the database).
 _FROM_SELECT = {
     "id": "gen_random_uuid()",
     "company_id": "e.company_id",
@@ -47,6 +48,8 @@ def scheduled_rows_insert(*, enrollments: list[Enrollment], plans: list[StepPlan
     columns, selects, params = [], [], []
     now = timezone.now()
     for field in ScheduledStep._meta.concrete_fields:
+        if field.generated:  # computed by the database (subject_lower)
+            continue
         columns.append(connection.ops.quote_name(field.column))
         if field.attname in _FROM_SELECT:
             selects.append(_FROM_SELECT[field.attname])

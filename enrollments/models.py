@@ -2,10 +2,16 @@ import uuid
 
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Length, Lower
+from django.db.models.lookups import LessThanOrEqual
 
 from connections.models import EmailConnection
 from daylit.models import Company, Customer, Invoice, Member
-from sequences.models import Sequence, SequenceStep
+from sequences.models import SUBJECT_MAX_LENGTH, Sequence, SequenceStep
+
+# A threaded follow-up is sent as "Re: <first subject>", which may come back to `ready` after a
+# retryable failure: the database allows that much more than SUBJECT_MAX_LENGTH on a ready row.
+READY_SUBJECT_MAX_LENGTH = SUBJECT_MAX_LENGTH + len("Re: ")
 
 
 class Enrollment(models.Model):
@@ -95,6 +101,11 @@ class ScheduledStep(models.Model):
     sending_started_at = models.DateTimeField(null=True, blank=True)
     to_email = models.CharField(max_length=254, blank=True, default="")
     subject = models.TextField(blank=True, default="")
+    # Search reads this copy (PostgreSQL's lower(), kept by the database) so matching is a plain LIKE:
+    # no per-row case conversion, and the ready tab's covering index carries it (queue.0005).
+    subject_lower = models.GeneratedField(
+        expression=Lower("subject"), output_field=models.TextField(), db_persist=True
+    )
     body_plain = models.TextField(blank=True, default="")
     body_html = models.TextField(blank=True, default="")
     sender_connection = models.ForeignKey(  # indexed partially below: set only once a row is sent
@@ -140,6 +151,11 @@ class ScheduledStep(models.Model):
             models.CheckConstraint(
                 condition=Q(step_type__in=["reminder", "call", "task"]),
                 name="%(app_label)s_%(class)s_step_type",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="ready")
+                | Q(LessThanOrEqual(Length("subject"), READY_SUBJECT_MAX_LENGTH)),
+                name="%(app_label)s_%(class)s_ready_subject_length",
             ),
         ]
         indexes = [

@@ -7,6 +7,7 @@ from uuid import UUID
 from django.conf import settings
 from django.db import connection
 from django.db.models import DateTimeField, ExpressionWrapper, F, Q, QuerySet, Value
+from django.db.models.functions import Lower
 
 from daylit.errors import NotFound
 from daylit.models import Company, Customer
@@ -15,9 +16,9 @@ from sequences.models import Sequence, SequenceStep
 
 Status = ScheduledStep.Status
 UNASSIGNED = "__unassigned__"
-# A search whose name matches reach at most this many rows (all tabs) is planned as bitmap scans;
-# more, and it is planned as an index-only scan of the tab (see _search_condition).
-MAX_INLINE_IDS = 5_000  # more matches than this are passed as a subquery, not an id list
+# Up to this many name matches are inlined as an id list; more are a subquery, which PostgreSQL runs
+# in each statement: measured cheaper than carrying thousands of ids to Python and back twice.
+MAX_INLINE_IDS = 500
 
 CATEGORY_STATUSES = {
     "ready": [Status.READY],
@@ -30,9 +31,39 @@ CATEGORY_ORDER = {
     "history": ("-updated_at", "-id"),
 }
 _RELATED = ("sequence", "step", "customer")
+# What a listed row shows: its own columns and the names of its sequence, step and customer (not
+# their templates and timestamps, nor the search copy of the subject).
+_PAGE_FIELDS = (
+    *(field.name for field in ScheduledStep._meta.concrete_fields if not field.generated),
+    "sequence__name",
+    "step__label",
+    "customer__name",
+)
 
 
-def queue_row_list(*, company: Company, filters: dict[str, Any]) -> QuerySet[ScheduledStep]:
+class QueueRows:
+    """One queue list: its exact `count()`, and pages by slicing (`rows[40:60]`), as the paginator asks.
+
+    A page is read in two steps: the ids of the page, then those rows with their sequence, step and
+    customer. The first step reads only columns of the tab's covering index, so PostgreSQL walks the
+    index and tests every filter on its entries (an index-only scan) until it has the page; a single
+    query would visit the table for each entry it tests, a few thousand heap reads for a filter that
+    matches one row in a hundred.
+    """
+
+    def __init__(self, rows: QuerySet[ScheduledStep]) -> None:
+        self._rows = rows
+
+    def count(self) -> int:
+        return self._rows.count()
+
+    def __getitem__(self, page: slice) -> list[ScheduledStep]:
+        ids = list(self._rows.values_list("id", flat=True)[page])
+        found = ScheduledStep.objects.select_related(*_RELATED).only(*_PAGE_FIELDS).in_bulk(ids)
+        return [found[row_id] for row_id in ids if row_id in found]  # one may have been deleted since
+
+
+def queue_row_list(*, company: Company, filters: dict[str, Any]) -> QueueRows:
     """The company's queue rows of one category, filtered and ordered (see SPEC "The queue").
 
     `search` is a case-insensitive substring of the sequence name, step label, customer name or
@@ -50,11 +81,11 @@ def queue_row_list(*, company: Company, filters: dict[str, Any]) -> QuerySet[Sch
         rows = rows.filter(_owner_condition(company, owners))
     search = (filters.get("search") or "").strip()
     if search:
-        condition, narrow = _search_condition(company, search, statuses)
+        condition, sort_matches = _search_condition(company, search, statuses)
         rows = rows.filter(condition)
-        if narrow and connection.vendor == "postgresql":
-            return rows.prefetch_related(*_RELATED).order_by(*_sorted_not_walked(CATEGORY_ORDER[category]))
-    return rows.select_related(*_RELATED).order_by(*CATEGORY_ORDER[category])
+        if sort_matches and connection.vendor == "postgresql":
+            return QueueRows(rows.order_by(*_sorted_not_walked(CATEGORY_ORDER[category])))
+    return QueueRows(rows.order_by(*CATEGORY_ORDER[category]))
 
 
 def _sorted_not_walked(order: tuple[str, ...]) -> tuple:
@@ -62,8 +93,7 @@ def _sorted_not_walked(order: tuple[str, ...]) -> tuple:
     the tab's index in order. The planner cannot estimate `subject LIKE '%x%'`, so it expects matches
     spread evenly and walks the tab (a heap visit per row) to find the first 20: 90,000 rows for a
     term that matches 29. `scheduled_for + 0` sorts exactly like `scheduled_for` but no index has it,
-    so the page comes from the same bitmap scan as the count, then a top-N sort. The related rows of
-    such a page are prefetched (3 small queries), so the sort runs before, not after, the joins."""
+    so the page comes from the same bitmap scan as the count, then a top-N sort."""
     first, *rest = order
     field = first.lstrip("-")
     key = ExpressionWrapper(F(field) + Value(datetime.timedelta(0)), output_field=DateTimeField())
@@ -71,52 +101,58 @@ def _sorted_not_walked(order: tuple[str, ...]) -> tuple:
 
 
 def _search_condition(company: Company, search: str, statuses: list[str]) -> tuple[Q, bool]:
-    """Subject matches, or the row's sequence, step or customer matches by name/label.
+    """Subject matches, or the row's sequence, step or customer matches by name/label; and whether
+    the page should sort the matches rather than walk the tab's index (see `_sorted_not_walked`).
 
-    The small per-company tables are searched first (three short queries, trigram index on customer
-    names). Then one of two plans, by how many rows the name matches can reach:
-    - few (setting `QUEUE_NARROW_SEARCH_ROWS`): the ids are inlined and PostgreSQL ORs bitmap scans of the big
-      table (trigram on subject, btree on customer/sequence/step); rows of other tabs are skipped
-      after the heap visit, cheap for a few thousand rows;
-    - many: the subject matches of this tab are resolved to ids as well (its trigram index), and
-      every match stays an id list (hashed by PostgreSQL) or, past `MAX_INLINE_IDS`, a subquery
-      (hashed subplan): each arm then reads only the tab's covering index, an index-only scan of
-      the tab instead of a heap visit per matched row of every tab.
+    Matching is case-insensitive the way PostgreSQL's lower() folds (ILIKE's rule): the term is
+    lowered by the database and compared with stored lowercased copies (`subject_lower`, customers'
+    `name_lower`), a plain LIKE. The small per-company tables are searched first (three short
+    queries, trigram index on customer names); their matches become id lists (hashed by PostgreSQL)
+    or, past `MAX_INLINE_IDS`, subqueries (hashed subplans).
+
+    - ready: the tab's covering index carries `subject_lower` (queue.0005), so the count and the
+      page's ids are one index-only scan that tests every arm on the index entries, whatever the
+      term matches: no heap visit per candidate.
+    - upcoming and history, whose indexes do not carry the subject, by how many rows the name
+      matches can reach: few (setting `QUEUE_NARROW_SEARCH_ROWS`), and PostgreSQL ORs bitmap scans
+      of the big table (trigram on the subject, btree on customer/sequence/step), cheap for a few
+      thousand rows; many, and the subject matches are resolved to ids first (the tab's trigram
+      index), so the tab is an index-only scan again.
     """
+    term = Lower(Value(search))
     matches = {
-        "sequence_id": Sequence.objects.filter(company=company, name__icontains=search),
-        "step_id": SequenceStep.objects.filter(sequence__company=company, label__icontains=search),
-        "customer_id": Customer.objects.filter(company=company, name__icontains=search),
+        "sequence_id": Sequence.objects.filter(company=company)
+        .alias(folded=Lower("name"))
+        .filter(folded__contains=term),
+        "step_id": SequenceStep.objects.filter(sequence__company=company)
+        .alias(folded=Lower("label"))
+        .filter(folded__contains=term),
+        "customer_id": Customer.objects.filter(company=company, name_lower__contains=term),
     }
     found = {
         field: list(qs.values_list("id", flat=True)[: MAX_INLINE_IDS + 1]) for field, qs in matches.items()
     }
+    names = Q(pk__in=[])  # matches nothing; every arm below is OR-ed to it
+    for field, ids in found.items():
+        if len(ids) > MAX_INLINE_IDS:  # the list was cut: the subquery keeps every match
+            names |= Q(**{f"{field}__in": matches[field].values("id")})
+        elif ids:
+            names |= Q(**{f"{field}__in": ids})
+    # PostgreSQL tests OR arms in the order written: the hashed id tests first, the subject last.
+    subject = Q(subject_lower__contains=term)
+    if statuses == CATEGORY_STATUSES["ready"]:
+        return names | subject, False
     rows_per_id = _rows_per_id()
     reach = sum(len(ids) * rows_per_id.get(field, 1.0) for field, ids in found.items())
     if reach <= settings.QUEUE_NARROW_SEARCH_ROWS:
-        condition = Q(subject__icontains=search)
-        for field, ids in found.items():
-            if len(ids) > MAX_INLINE_IDS:  # the list was cut: the subquery keeps every match
-                condition |= Q(**{f"{field}__in": matches[field].values("id")})
-            elif ids:
-                condition |= Q(**{f"{field}__in": ids})
-        return condition, True
-    subject_rows = ScheduledStep.objects.filter(
-        company=company, status__in=statuses, subject__icontains=search
-    )
-    condition = Q(pk__in=[])  # matches nothing; every arm below is OR-ed to it
-    for field, ids in found.items():
-        if len(ids) > MAX_INLINE_IDS:
-            condition |= Q(**{f"{field}__in": matches[field].values("id")})
-        elif ids:
-            condition |= Q(**{f"{field}__in": ids})
-    # The subject matches are resolved once too (trigram index of the tab), not once by the count
-    # and again by the page; a term matching more rows than that stays a subquery. PostgreSQL tests
-    # OR arms in the order written: the hashed id tests first, the subject last.
+        return names | subject, True
+    # The subject matches are resolved once (trigram index of the tab), not once by the count and
+    # again by the page; a term matching more rows than that stays a subquery.
+    subject_rows = ScheduledStep.objects.filter(subject, company=company, status__in=statuses)
     subject_ids = list(subject_rows.values_list("id", flat=True)[: MAX_INLINE_IDS + 1])
     if len(subject_ids) > MAX_INLINE_IDS:
-        return condition | Q(pk__in=subject_rows.values("id")), False
-    return condition | Q(pk__in=subject_ids), False
+        return names | Q(pk__in=subject_rows.values("id")), False
+    return names | Q(pk__in=subject_ids), False
 
 
 def _rows_per_id() -> dict[str, float]:

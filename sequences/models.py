@@ -9,6 +9,10 @@ from connections.models import EmailConnection
 from daylit.models import Company
 
 MAX_OFFSET_DAYS = 3650
+# An email subject, however it is written (template, edit, AI draft), is at most this many characters.
+# Ready rows keep a lowercased copy in the queue's covering index, and a B-tree entry must fit in a
+# third of a page (2,704 bytes): 600 characters of up to 4 UTF-8 bytes fit beside the other columns.
+SUBJECT_MAX_LENGTH = 600
 
 
 class Sequence(models.Model):

@@ -27,6 +27,8 @@ from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, nodes
 from jinja2.exceptions import SecurityError, UndefinedError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
+from sequences.models import SUBJECT_MAX_LENGTH
+
 INVOICE_FIELDS = ("number", "amount_due", "currency", "due_date", "days_overdue")
 
 # The allowed names and, for each, the attributes a template may read. `invoices` is a list whose
@@ -461,14 +463,21 @@ def render_step(step, context: dict) -> RenderedEmail:
     """Render a step's three templates with `context` (from `build_context`).
 
     Raises TemplateRenderError (message names the field) for a template that does not parse, reads
-    a missing value (e.g. `invoice` when there is none) or trips the sandbox. An empty template
-    renders as "" (an empty plain body is allowed when the HTML body has the content).
+    a missing value (e.g. `invoice` when there is none), trips the sandbox, or gives a subject longer
+    than SUBJECT_MAX_LENGTH. An empty template renders as "" (an empty plain body is allowed when the
+    HTML body has the content).
     """
     if context.get("invoice") is None:
         context = {**context, "invoice": _MissingInvoice()}
+    # A subject is one line: newlines a template produced (loops, blocks) become single spaces.
+    subject = " ".join(_render_one(FIELD_SUBJECT, step.subject_template, context, html=False).split())
+    if len(subject) > SUBJECT_MAX_LENGTH:
+        length = len(subject)
+        raise TemplateRenderError(
+            f"{FIELD_SUBJECT}: the rendered subject is {length} characters; at most {SUBJECT_MAX_LENGTH}"
+        )
     return RenderedEmail(
-        # A subject is one line: newlines a template produced (loops, blocks) become single spaces.
-        subject=" ".join(_render_one(FIELD_SUBJECT, step.subject_template, context, html=False).split()),
+        subject=subject,
         body_plain=_render_one(FIELD_PLAIN, step.body_plain_template, context, html=False),
         body_html=_render_one(FIELD_HTML, step.body_html_template, context, html=True),
     )

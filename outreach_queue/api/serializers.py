@@ -6,7 +6,7 @@ from connections.models import EmailConnection
 from daylit.api.base import CompanyScopedField
 from enrollments.models import ScheduledStep
 from outreach_queue.selectors import CATEGORY_STATUSES, UNASSIGNED
-from sequences.models import SequenceStep
+from sequences.models import SUBJECT_MAX_LENGTH, SequenceStep
 
 
 class QueueRowSerializer(serializers.ModelSerializer):
@@ -89,7 +89,7 @@ def single_line(value: str) -> str:
 
 
 class QueueRowEditSerializer(serializers.Serializer):
-    subject = serializers.CharField(required=False, max_length=998, validators=[single_line])
+    subject = serializers.CharField(required=False, max_length=SUBJECT_MAX_LENGTH, validators=[single_line])
     body_plain = serializers.CharField(
         required=False, allow_blank=True, trim_whitespace=False, max_length=200_000
     )

@@ -108,6 +108,35 @@ def test_both_search_plans_find_the_same_rows(api, company, settings, search_row
     assert _ids(api, company, search="narwhal", category="upcoming") == set()
 
 
+@pytest.mark.parametrize("narrow_rows", [10_000, 0], ids=["narrow-plan", "broad-plan"])
+def test_search_folds_case_beyond_ascii_and_takes_like_signs_literally(api, company, settings, narrow_rows):
+    settings.QUEUE_NARROW_SEARCH_ROWS = narrow_rows
+    accented = due_row(company, customer=CustomerFactory(company=company, name="Société Générale"))
+    InvoiceFactory(customer=accented.customer)
+    percent = due_row(company)
+    percent.step.subject_template = "Ünpaid: 100% of INV_7"
+    percent.step.save()
+    decoy = due_row(company)
+    decoy.step.subject_template = "Unpaid: 1000 of INVX7"
+    decoy.step.save()
+    api.get(queue_url(company))  # promote
+
+    assert _ids(api, company, search="SOCIÉTÉ") == {str(accented.pk)}
+    assert _ids(api, company, search="ünPAID") == {str(percent.pk)}
+    assert _ids(api, company, search="100%") == {str(percent.pk)}
+    assert _ids(api, company, search="inv_7") == {str(percent.pk)}
+
+
+@pytest.mark.parametrize("narrow_rows", [10_000, 0], ids=["narrow-plan", "broad-plan"])
+def test_history_search_reads_subjects_too(api, company, settings, search_rows, narrow_rows):
+    settings.QUEUE_NARROW_SEARCH_ROWS = narrow_rows
+    api.get(queue_url(company))  # promote
+    done = search_rows["subject"]
+    ScheduledStep.objects.filter(pk=done.pk).update(status=ScheduledStep.Status.SENT)
+    assert _ids(api, company, search="NARWHAL", category="history") == {str(done.pk)}
+    assert _ids(api, company, search="NARWHAL") == set()
+
+
 def test_a_search_matching_more_customers_than_are_inlined_misses_none(api, company, settings):
     settings.QUEUE_NARROW_SEARCH_ROWS = 0
     Customer.objects.bulk_create(
