@@ -53,6 +53,11 @@ def queue_rows_promote(
     off). Only on PostgreSQL, and not inside a caller's transaction: the helpers could not see its rows.
     """
     now = now or timezone.now()
+    # Ordered like the batches: a bare EXISTS is planned as a sequential scan (the planner counts on
+    # finding one of the many rows with a past `scheduled_for` soon, not knowing that they have all
+    # moved on from `scheduled`); in this order it is one probe of the index's (status, time) range.
+    if not _due_rows(company=company, now=now).order_by("scheduled_for").values_list("pk")[:1]:
+        return 0
     if workers is None:
         workers = settings.QUEUE_PROMOTION_WORKERS
     pass_args = {"company": company, "now": now, "batch_size": batch_size}
@@ -103,6 +108,15 @@ def _promote_pass(
             return total, after
 
 
+def _due_rows(*, company: Company | None, now: datetime.datetime):
+    """`scheduled` rows of active enrollments whose time has come. Every queue read asks first whether
+    there is any (one indexed probe, no transaction): mostly there is none."""
+    due = ScheduledStep.objects.filter(
+        status=Status.SCHEDULED, scheduled_for__lte=now, enrollment__status=Enrollment.Status.ACTIVE
+    )
+    return due if company is None else due.filter(company=company)
+
+
 def _helper_pass(results: list[int], errors: list[BaseException], **pass_args) -> None:
     """A pass in a helper thread, from the start of the due rows (the others' are locked or gone)."""
     try:
@@ -119,11 +133,7 @@ def _promote_batch(
     """Promote one batch in (scheduled_for, id) order, starting past `after` (keyset), so later batches
     do not rescan the index entries of rows earlier batches already moved."""
     with transaction.atomic():
-        due = ScheduledStep.objects.filter(
-            status=Status.SCHEDULED, scheduled_for__lte=now, enrollment__status=Enrollment.Status.ACTIVE
-        )
-        if company is not None:
-            due = due.filter(company=company)
+        due = _due_rows(company=company, now=now)
         if after is not None:
             # `scheduled_for >= after` is redundant with the OR but is what the index can start from:
             # without it the scan walks every (dead) index entry that earlier batches promoted.

@@ -127,6 +127,16 @@ def test_batches_until_done_and_second_pass_is_a_no_op(company):
     ) == {Status.READY}
 
 
+def test_a_read_with_nothing_due_costs_one_query(company, django_assert_num_queries):
+    due_row(company, scheduled_for=timezone.now() + datetime.timedelta(hours=1))
+    stopped = due_row(company)
+    Enrollment.objects.filter(pk=stopped.enrollment_id).update(
+        status="completed", completed_at=timezone.now()
+    )
+    with django_assert_num_queries(1):  # the probe; no transaction, no locking batch
+        assert queue_rows_promote(company=company) == 0
+
+
 def test_query_count_does_not_grow_with_the_batch(company, django_assert_max_num_queries):
     sequence = SequenceFactory(
         company=company, status="active", sender_connection=EmailConnectionFactory(company=company)
