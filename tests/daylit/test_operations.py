@@ -1,4 +1,6 @@
 import json
+import subprocess
+import sys
 
 import pytest
 from django.core.management import call_command
@@ -83,3 +85,11 @@ def test_docs_page_is_served_without_a_cdn(client):
     assert response.status_code == 200
     assert b"cdn.jsdelivr.net" not in response.content
     assert b"drf_spectacular_sidecar" in response.content
+
+
+def test_the_web_process_freezes_its_start_up_objects_for_the_collector():
+    probe = "import gc, daylit.wsgi; print(gc.get_freeze_count())"
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert int(result.stdout.strip()) > 10_000, result.stderr
