@@ -1,6 +1,7 @@
 """Reads of the core app."""
 
-from django.db.models import QuerySet
+from django.db.models import QuerySet, Value
+from django.db.models.functions import Lower
 
 from daylit.models import Company, Customer, Invoice
 
@@ -8,7 +9,7 @@ from daylit.models import Company, Customer, Invoice
 def customer_list(*, company: Company, filters: dict) -> QuerySet[Customer]:
     qs = Customer.objects.filter(company=company)
     if filters.get("search"):
-        qs = qs.filter(name__icontains=filters["search"])
+        qs = qs.filter(name_lower__contains=Lower(Value(filters["search"])))  # trigram index (queue.0005)
     if filters.get("ar_owner_id"):
         qs = qs.filter(ar_owner_id=filters["ar_owner_id"])
     return qs.order_by("-created_at", "id")

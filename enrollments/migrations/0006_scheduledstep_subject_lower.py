@@ -21,6 +21,8 @@ def fail_overlong_ready_rows(apps, schema_editor):
     long_rows.filter(length__gt=LIMIT).update(
         status="failed",
         processed_at=django.db.models.functions.Now(),
+        updated_at=django.db.models.functions.Now(),
+        next_attempt_at=None,
         error=f"The subject is longer than {LIMIT - 4} characters; this row was not sent.",
     )
     if schema_editor.connection.vendor == "postgresql":

@@ -26,7 +26,7 @@ from connections.sending import (
 )
 from daylit.errors import BadRequest, Conflict, UpstreamError
 from daylit.models import Member
-from enrollments.models import Enrollment, ScheduledStep
+from enrollments.models import READY_SUBJECT_MAX_LENGTH, Enrollment, ScheduledStep
 from enrollments.services import enrollments_finish_if_done
 from outreach_queue.services.backoff import send_retry_seconds
 from sequences.models import Sequence, SequenceStep
@@ -275,7 +275,9 @@ def _thread_for(*, row: ScheduledStep, sequence: Sequence, connection: EmailConn
     if latest["sender_connection_id"] != connection.pk:
         return _Thread(None, row.subject)
     subject = first["subject"] if first["subject"].lower().startswith("re:") else f"Re: {first['subject']}"
-    return _Thread(latest["provider_message_id"], subject)
+    # A first email sent before subjects were bounded may be longer; a retry puts this row back to
+    # `ready`, where the database allows READY_SUBJECT_MAX_LENGTH. Clients thread by headers, not subject.
+    return _Thread(latest["provider_message_id"], subject[:READY_SUBJECT_MAX_LENGTH])
 
 
 def queue_rows_reconcile_sending(*, now: datetime.datetime | None = None, limit: int = 200) -> dict[str, int]:

@@ -58,3 +58,15 @@ def test_patch_customer(api, company):
 def test_customer_of_other_company_is_404(api, company, other_company):
     foreign = CustomerFactory(company=other_company)
     assert api.get(company_url(company, f"customers/{foreign.id}")).status_code == 404
+
+
+def test_search_by_name_in_any_case_with_like_signs_taken_literally(api, company):
+    societe = CustomerFactory(company=company, name="Société 100% Générale")
+    CustomerFactory(company=company, name="Societe 1000 Generale")
+    url = company_url(company, "customers")
+
+    def ids(term):
+        return {c["id"] for c in api.get(url, {"search": term}).json()["data"]}
+
+    assert ids("SOCIÉTÉ") == {str(societe.pk)}
+    assert ids("100%") == {str(societe.pk)}

@@ -69,3 +69,21 @@ def test_a_follow_up_to_a_subject_at_the_limit_can_go_back_to_ready(api, company
     assert followup.status == Status.READY and followup.subject == f"Re: {subject}"
     assert api.post(row_url(company, followup, "/send"), {}, format="json").json()["status"] == "sent"
     assert fake_nylas.deliveries[-1]["subject"] == f"Re: {subject}"
+
+
+def test_a_follow_up_to_a_longer_subject_sent_before_the_bound_is_cut_to_fit(api, company, fake_nylas):
+    sequence = sequence_with_sender(company, send_followups_in_thread=True)
+    first = ready_row(company, sequence=sequence)
+    followup = ScheduledStepFactory(
+        enrollment=first.enrollment, step=SequenceStepFactory(sequence=sequence), scheduled_for=past()
+    )
+    queue_rows_promote(company=company)
+    assert api.post(row_url(company, first, "/send"), {}, format="json").json()["status"] == "sent"
+    ScheduledStep.objects.filter(pk=first.pk).update(subject="L" * 700)  # sent rows are not bound
+
+    fake_nylas.fail_next(500)
+    response = api.post(row_url(company, followup, "/send"), {}, format="json")
+    assert response.status_code == 502, response.json()
+    followup.refresh_from_db()
+    assert followup.status == Status.READY
+    assert followup.subject == ("Re: " + "L" * 700)[:READY_SUBJECT_MAX_LENGTH]
