@@ -7,6 +7,8 @@ from daylit.models import Company, Customer, Invoice
 
 
 def customer_list(*, company: Company, filters: dict) -> QuerySet[Customer]:
+    """The company's customers, newest first; `search` is a name substring in any case, compared as
+    PostgreSQL's lower() folds both sides (the rule of every search, the queue's included)."""
     qs = Customer.objects.filter(company=company)
     if filters.get("search"):
         qs = qs.filter(name_lower__contains=Lower(Value(filters["search"])))  # trigram index (queue.0005)

@@ -11,8 +11,10 @@ from django.db.models.functions import Lower
 
 from daylit.errors import NotFound
 from daylit.models import Company, Customer
+from daylit.selectors import customer_list
 from enrollments.models import ScheduledStep
-from sequences.models import Sequence, SequenceStep
+from sequences.models import SequenceStep
+from sequences.selectors import sequence_list
 
 Status = ScheduledStep.Status
 UNASSIGNED = "__unassigned__"
@@ -120,14 +122,13 @@ def _search_condition(company: Company, search: str, statuses: list[str]) -> tup
       index), so the tab is an index-only scan again.
     """
     term = Lower(Value(search))
+    by_name = {"search": search}  # the sequences' and customers' own list searches, unordered
     matches = {
-        "sequence_id": Sequence.objects.filter(company=company)
-        .alias(folded=Lower("name"))
-        .filter(folded__contains=term),
+        "sequence_id": sequence_list(company=company, filters=by_name).order_by(),
         "step_id": SequenceStep.objects.filter(sequence__company=company)
-        .alias(folded=Lower("label"))
-        .filter(folded__contains=term),
-        "customer_id": Customer.objects.filter(company=company, name_lower__contains=term),
+        .alias(label_lower=Lower("label"))
+        .filter(label_lower__contains=term),
+        "customer_id": customer_list(company=company, filters=by_name).order_by(),
     }
     found = {
         field: list(qs.values_list("id", flat=True)[: MAX_INLINE_IDS + 1]) for field, qs in matches.items()

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from uuid import UUID
 
-from django.db.models import QuerySet
+from django.db.models import QuerySet, Value
+from django.db.models.functions import Lower
 
 from connections.models import EmailConnection
 from daylit.errors import NotFound
@@ -20,7 +21,8 @@ def sequence_list(*, company: Company, filters: dict) -> QuerySet[Sequence]:
     if filters.get("status"):
         qs = qs.filter(status__in=filters["status"])
     if filters.get("search"):
-        qs = qs.filter(name__icontains=filters["search"])
+        # The search rule of every list (see daylit.selectors.customer_list): lower() on both sides.
+        qs = qs.alias(name_lower=Lower("name")).filter(name_lower__contains=Lower(Value(filters["search"])))
     return qs.order_by("-created_at", "-id")
 
 
