@@ -160,7 +160,6 @@ class ScheduledStep(models.Model):
         ]
         indexes = [
             models.Index(fields=["company", "status", "scheduled_for"], name="sched_company_status_when"),
-            models.Index(fields=["company", "status", "-updated_at"], name="sched_company_status_changed"),
             models.Index(
                 fields=["scheduled_for"], condition=Q(status="scheduled"), name="sched_due_scheduled"
             ),

@@ -4,10 +4,13 @@
   owner whatever changes it: the API, a queryset update, a member's deletion (SET NULL);
 - the broad search plan (subqueries, index-only scan of the tab) finds what the narrow plan finds,
   including more name matches than are ever inlined as ids;
-- the list stays a fixed number of queries with filters and search.
+- the list stays a fixed number of queries with filters and search, and reads the planner's
+  statistics once per interval.
 """
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from daylit.models import Customer
 from enrollments.models import ScheduledStep
@@ -168,3 +171,17 @@ def test_list_with_filters_and_search_has_a_fixed_number_of_queries(
 
 def company_customer_url(company, customer):
     return f"/api/companies/{company.pk}/customers/{customer.pk}"
+
+
+def test_planner_statistics_are_read_once_per_interval(api, company, monkeypatch):
+    monkeypatch.setattr(selectors, "_stats_memo", [0.0, None])
+
+    def statistics_reads():
+        with CaptureQueriesContext(connection) as queries:
+            api.get(queue_url(company), {"category": "history", "search": "acme"})
+        return sum("pg_stats" in query["sql"] for query in queries.captured_queries)
+
+    assert statistics_reads() == 1
+    assert statistics_reads() == 0
+    monkeypatch.setattr(selectors, "STATS_TTL_SECONDS", 0)
+    assert statistics_reads() == 1

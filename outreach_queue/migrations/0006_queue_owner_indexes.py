@@ -1,0 +1,49 @@
+"""Each tab gets a second covering index led by the owner: `ar_owner` is the filter people set on every
+tab ("my accounts"), and with the tab's (time, id) index its count reads every entry of the tab.
+
+Measured at 1,000,000 rows on the 2-core machine: a count of one member's ready rows with a search
+fell from ~27 ms to ~9 ms; history + `__unassigned__` + a broad search from ~58 ms to ~37 ms. The
+columns are those of the tab's own index (queue.0002, queue.0005), so a filtered count or page stays
+an index-only scan; PostgreSQL picks whichever index the filters make cheaper. Writes stay level:
+`sched_company_status_changed` (enrollments.0007), which no query used, is dropped with these.
+"""
+
+from django.db import migrations
+
+TABLE = "enrollments_scheduledstep"
+COVER = "step_type, customer_id, sequence_id, step_id, enrollment_id"
+INDEXES = {
+    "ready": ("scheduled_for, id", f"{COVER}, subject_lower", "status = 'ready'"),
+    "upcoming": ("scheduled_for, id", COVER, "status = 'scheduled'"),
+    "history": (
+        "updated_at DESC, id DESC",
+        COVER,
+        "status IN ('sent', 'completed', 'cancelled', 'failed')",
+    ),
+}
+
+FORWARD = [
+    f"CREATE INDEX IF NOT EXISTS queue_{tab}_owner ON {TABLE} (company_id, ar_owner_id, {order}) "
+    f"INCLUDE ({cover}) WHERE {where}"
+    for tab, (order, cover, where) in INDEXES.items()
+]
+BACKWARD = [f"DROP INDEX IF EXISTS queue_{tab}_owner" for tab in INDEXES]
+
+
+def _run(statements):
+    def run(apps, schema_editor):
+        if schema_editor.connection.vendor != "postgresql":
+            return
+        for sql in statements:
+            schema_editor.execute(sql)
+
+    return run
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("queue", "0005_queue_search_lowercase"),
+        ("enrollments", "0007_drop_sched_company_status_changed"),
+    ]
+
+    operations = [migrations.RunPython(_run(FORWARD), _run(BACKWARD))]
