@@ -163,7 +163,6 @@ class ScheduledStep(models.Model):
             models.Index(
                 fields=["scheduled_for"], condition=Q(status="scheduled"), name="sched_due_scheduled"
             ),
-            models.Index(fields=["enrollment", "status"], name="sched_enrollment_status"),
             models.Index(
                 fields=["provider_thread_id"], condition=~Q(provider_thread_id=""), name="sched_thread"
             ),
