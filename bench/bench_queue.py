@@ -262,6 +262,7 @@ def measure_pages(company: Company, member: Member) -> dict:
                 "search": "customer 1",
             },
         ),
+        ("upcoming, no filter", {"category": "upcoming"}),
         ("upcoming + search", {"category": "upcoming", "search": "reminder 3 (0007"}),
         ("history, page 3", {"category": "history", "page": 3}),
         (

@@ -185,6 +185,7 @@ CELERY_BEAT_SCHEDULE = {
     # Task names are fixed here so beat needs no database; each task is a few lines over a service.
     "promote-due-rows": {"task": "queue.promote_due", "schedule": 60.0},
     "reconcile-sending-rows": {"task": "queue.reconcile_sending", "schedule": 60.0},
+    "compact-status-counts": {"task": "queue.compact_status_counts", "schedule": 60.0},
     "sweep-webhook-deliveries": {"task": "connections.sweep_webhook_deliveries", "schedule": 60.0},
     "purge-oauth-states": {"task": "connections.purge_oauth_states", "schedule": 3600.0},
 }

@@ -7,13 +7,14 @@ from uuid import UUID
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import DateTimeField, ExpressionWrapper, F, Q, QuerySet, Value
+from django.db.models import DateTimeField, ExpressionWrapper, F, Q, QuerySet, Sum, Value
 from django.db.models.functions import Lower
 
 from daylit.errors import NotFound
 from daylit.models import Company, Customer
 from daylit.selectors import customer_list
 from enrollments.models import ScheduledStep
+from outreach_queue.models import StatusCount
 from sequences.models import SequenceStep
 from sequences.selectors import sequence_list
 
@@ -35,6 +36,7 @@ CATEGORY_ORDER = {
     "upcoming": ("scheduled_for", "id"),
     "history": ("-updated_at", "-id"),
 }
+ROW_FILTERS = ("step_type", "sequence_id", "enrollment_id", "customer_id")
 _RELATED = ("sequence", "step", "customer")
 # What a listed row shows: its own columns and the names of its sequence, step and customer (not
 # their templates and timestamps, nor the search copy of the subject).
@@ -56,10 +58,13 @@ class QueueRows:
     matches one row in a hundred.
     """
 
-    def __init__(self, rows: QuerySet[ScheduledStep]) -> None:
+    def __init__(self, rows: QuerySet[ScheduledStep], *, counts: QuerySet[StatusCount] | None = None) -> None:
         self._rows = rows
+        self._counts = counts
 
     def count(self) -> int:
+        if self._counts is not None:
+            return self._counts.aggregate(total=Sum("rows"))["total"] or 0
         return self._rows.count()
 
     def __getitem__(self, page: slice) -> list[ScheduledStep]:
@@ -72,19 +77,23 @@ def queue_row_list(*, company: Company, filters: dict[str, Any]) -> QueueRows:
     """The company's queue rows of one category, filtered and ordered (see SPEC "The queue").
 
     `search` is a case-insensitive substring of the sequence name, step label, customer name or
-    subject. On PostgreSQL every filter reads a column of the tab's covering index (queue.0002,
-    `ar_owner_id` copied onto the row by enrollments.0004), so the exact count is an index-only scan.
+    subject. On PostgreSQL every filter reads a column of the tab's covering indexes (queue.0002,
+    queue.0006; `ar_owner_id` copied onto the row by enrollments.0004), so a filtered exact count is
+    an index-only scan; the whole tab's count is the sum of its running status counts.
     """
     category = filters.get("category") or "ready"
     statuses = CATEGORY_STATUSES[category]
     rows = ScheduledStep.objects.filter(company=company, status__in=statuses)
-    for field in ("step_type", "sequence_id", "enrollment_id", "customer_id"):
-        if filters.get(field):
-            rows = rows.filter(**{field: filters[field]})
+    search = (filters.get("search") or "").strip()
     owners = filters.get("ar_owner")
+    row_filters = {field: filters[field] for field in ROW_FILTERS if filters.get(field)}
+    if not (search or owners or row_filters) and connection.vendor == "postgresql":
+        # The whole tab: its count is the sum of the running status counts (queue.0007), not a scan.
+        counts = StatusCount.objects.filter(company_id=company.pk, status__in=statuses)
+        return QueueRows(rows.order_by(*CATEGORY_ORDER[category]), counts=counts)
+    rows = rows.filter(**row_filters)
     if owners:
         rows = rows.filter(_owner_condition(company, owners))
-    search = (filters.get("search") or "").strip()
     if search:
         condition, sort_matches = _search_condition(company, search, statuses)
         rows = rows.filter(condition)

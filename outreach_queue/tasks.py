@@ -37,6 +37,12 @@ def reconcile_sending() -> dict:
     return services.queue_rows_reconcile_sending()
 
 
+@shared_task(name="queue.compact_status_counts", ignore_result=True)
+def compact_status_counts() -> int:
+    """Every minute: fold the running status counts' changes (see StatusCount)."""
+    return services.status_counts_compact()
+
+
 @shared_task(name="queue.auto_send_row", ignore_result=True)
 def auto_send_row(row_id: str) -> str | None:
     """Send one auto-send row. The service claims the row, so a duplicate task sends nothing more.

@@ -141,6 +141,8 @@ def _owned_by(model, company, owned):
     if "company" in fields:
         return model.objects.filter(company=company)
     if not fields:
+        if any(f.attname == "company_id" for f in model._meta.concrete_fields):
+            return model.objects.filter(company_id=company.pk)  # a company's, without a foreign key
         return model.objects.all()  # global rows (e.g. webhook deliveries): none may change either
     for name, f in fields.items():
         target = f.related_model._meta.label

@@ -1,0 +1,92 @@
+"""An unfiltered tab's count is the sum of running status counts kept by triggers (queue.0007): it
+must equal the rows after every kind of write, and compaction must not change it."""
+
+import pytest
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+from django.test.utils import CaptureQueriesContext
+
+from enrollments.models import Enrollment, ScheduledStep
+from outreach_queue.models import StatusCount
+from outreach_queue.selectors import CATEGORY_STATUSES, queue_row_list
+from outreach_queue.services import status_counts_compact
+from tests.factories.core import CompanyFactory
+from tests.outreach_queue.helpers import Status, due_row, ready_row
+from tests.outreach_queue.test_api import queue_url
+
+pytestmark = pytest.mark.django_db
+
+
+def _listed_counts(api, company):
+    return {tab: api.get(queue_url(company), {"category": tab}).json()["count"] for tab in CATEGORY_STATUSES}
+
+
+def _row_counts(company):
+    rows = ScheduledStep.objects.filter(company=company)
+    return {tab: rows.filter(status__in=statuses).count() for tab, statuses in CATEGORY_STATUSES.items()}
+
+
+def test_tab_counts_follow_every_kind_of_write(api, company):
+    other = CompanyFactory()
+    due_row(other)  # another company's rows count for it alone
+    to_send, to_cancel, to_delete = (ready_row(company) for _ in range(3))
+    call = due_row(company, step_type="call")
+    due_row(company, scheduled_for=to_send.scheduled_for.replace(year=2099))
+    assert _listed_counts(api, company) == _row_counts(company) == {"ready": 4, "upcoming": 1, "history": 0}
+
+    assert api.post(queue_url(company, to_send, "send"), {}, format="json").status_code == 200
+    assert api.post(queue_url(company, to_cancel, "cancel")).status_code == 200
+    assert api.post(queue_url(company, call, "complete")).status_code == 200
+    Enrollment.objects.filter(pk=to_delete.enrollment_id).delete()  # its rows go by cascade
+    ScheduledStep.objects.filter(company=company, status=Status.SCHEDULED).update(status=Status.FAILED)
+    assert _listed_counts(api, company) == _row_counts(company) == {"ready": 0, "upcoming": 0, "history": 4}
+
+    folded = status_counts_compact()
+    assert folded > 0
+    assert _listed_counts(api, company) == _row_counts(company)
+    by_status = StatusCount.objects.filter(company_id=company.pk).values_list("status", "rows")
+    assert sorted(by_status) == [("cancelled", 1), ("completed", 1), ("failed", 1), ("sent", 1)]
+    assert status_counts_compact() == 0  # nothing left to fold
+    other_counts = {
+        tab: queue_row_list(company=other, filters={"category": tab}).count() for tab in CATEGORY_STATUSES
+    }
+    assert other_counts == _row_counts(other) == {"ready": 0, "upcoming": 1, "history": 0}
+
+
+def test_counts_that_come_back_to_zero_are_dropped(company):
+    row = due_row(company)
+    Enrollment.objects.filter(pk=row.enrollment_id).delete()
+    assert StatusCount.objects.filter(company_id=company.pk).count() == 2  # +1 then -1
+    assert status_counts_compact() == 2
+    assert not StatusCount.objects.filter(company_id=company.pk).exists()
+
+
+def test_an_unfiltered_tab_is_not_counted_row_by_row(api, company):
+    ready_row(company)
+    with CaptureQueriesContext(connection) as queries:
+        body = api.get(queue_url(company), {"category": "ready"}).json()
+    assert body["count"] == len(body["data"]) == 1
+    counts = [query["sql"] for query in queries.captured_queries if "COUNT(" in query["sql"].upper()]
+    assert counts == [], counts
+    # a filter counts the rows themselves
+    with CaptureQueriesContext(connection) as queries:
+        assert api.get(queue_url(company), {"step_type": "reminder"}).json()["count"] == 1
+    assert any("COUNT(" in query["sql"].upper() for query in queries.captured_queries)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_counts_the_rows_already_there(company):
+    executor = MigrationExecutor(connection)
+    try:
+        executor.migrate([("queue", "0006_queue_owner_indexes")])
+        ready_row(company)
+        due_row(company, status=Status.SENT)
+        executor.loader.build_graph()
+        executor.migrate([("queue", "0007_queue_status_counts")])
+        by_status = StatusCount.objects.filter(company_id=company.pk).values_list("status", "rows")
+        assert sorted(by_status) == [("ready", 1), ("sent", 1)]
+        ready_row(company)  # and the triggers count from there on
+        assert queue_row_list(company=company, filters={"category": "ready"}).count() == 2
+    finally:
+        executor.loader.build_graph()
+        executor.migrate(executor.loader.graph.leaf_nodes())
