@@ -2,16 +2,18 @@
 tab ("my accounts"), and with the tab's (time, id) index its count reads every entry of the tab.
 
 Measured at 1,000,000 rows on the 2-core machine: a count of one member's ready rows with a search
-fell from ~27 ms to ~9 ms; history + `__unassigned__` + a broad search from ~58 ms to ~37 ms. The
-columns are those of the tab's own index (queue.0002, queue.0005), so a filtered count or page stays
-an index-only scan; PostgreSQL picks whichever index the filters make cheaper. Writes stay level:
+fell from ~27 ms to ~9 ms; history + `__unassigned__` + a broad search from ~58 ms to ~26 ms. The
+columns are those of the tab's own index (queue.0002, queue.0005) but `enrollment_id`, so a filtered
+count or page stays an index-only scan; PostgreSQL picks whichever index the filters make cheaper.
+An `enrollment_id` filter (five rows or so) is served by the unique (enrollment, step) index, and the
+16 bytes less per entry made that history count ~22% faster (33 -> 26 ms). Writes stay level:
 `sched_company_status_changed` (enrollments.0007), which no query used, is dropped with these.
 """
 
 from django.db import migrations
 
 TABLE = "enrollments_scheduledstep"
-COVER = "step_type, customer_id, sequence_id, step_id, enrollment_id"
+COVER = "step_type, customer_id, sequence_id, step_id"
 INDEXES = {
     "ready": ("scheduled_for, id", f"{COVER}, subject_lower", "status = 'ready'"),
     "upcoming": ("scheduled_for, id", COVER, "status = 'scheduled'"),
