@@ -7,7 +7,10 @@ columns are those of the tab's own index (queue.0002, queue.0005) but `enrollmen
 count or page stays an index-only scan; PostgreSQL picks whichever index the filters make cheaper.
 An `enrollment_id` filter (five rows or so) is served by the unique (enrollment, step) index, and the
 16 bytes less per entry made that history count ~22% faster (33 -> 26 ms). Writes stay level:
-`sched_company_status_changed` (enrollments.0007), which no query used, is dropped with these.
+`sched_company_status_changed` (enrollments.0007), which served no query, is dropped with these.
+
+Built CONCURRENTLY (so the migration is not atomic): sends, promotion and enrolling go on meanwhile.
+An interrupted build leaves an invalid index, dropped before building again.
 """
 
 from django.db import migrations
@@ -25,11 +28,15 @@ INDEXES = {
 }
 
 FORWARD = [
-    f"CREATE INDEX IF NOT EXISTS queue_{tab}_owner ON {TABLE} (company_id, ar_owner_id, {order}) "
-    f"INCLUDE ({cover}) WHERE {where}"
+    statement
     for tab, (order, cover, where) in INDEXES.items()
+    for statement in (
+        f"DROP INDEX CONCURRENTLY IF EXISTS queue_{tab}_owner",
+        f"CREATE INDEX CONCURRENTLY queue_{tab}_owner ON {TABLE} (company_id, ar_owner_id, {order}) "
+        f"INCLUDE ({cover}) WHERE {where}",
+    )
 ]
-BACKWARD = [f"DROP INDEX IF EXISTS queue_{tab}_owner" for tab in INDEXES]
+BACKWARD = [f"DROP INDEX CONCURRENTLY IF EXISTS queue_{tab}_owner" for tab in INDEXES]
 
 
 def _run(statements):
@@ -43,6 +50,7 @@ def _run(statements):
 
 
 class Migration(migrations.Migration):
+    atomic = False
     dependencies = [
         ("queue", "0005_queue_search_lowercase"),
         ("enrollments", "0007_drop_sched_company_status_changed"),
