@@ -178,8 +178,9 @@ def _rows_per_id() -> dict[str, float]:
         return {}
     read_at, per_id = _stats_memo
     if per_id is None or time.monotonic() - read_at > STATS_TTL_SECONDS:
-        _stats_memo[:] = [time.monotonic(), _read_rows_per_id()]
-    return _stats_memo[1]
+        per_id = _read_rows_per_id()
+        _stats_memo[:] = [time.monotonic(), per_id]
+    return per_id
 
 
 def _read_rows_per_id() -> dict[str, float]:

@@ -5,8 +5,10 @@ An unfiltered tab's count was a scan of the tab's index: ~20-45 ms per 300,000-6
 now adds one signed change per company and status it moved (transition tables, so a promotion batch
 of 2,000 rows adds two rows, not 4,000), and a tab's count is the sum of a few changes.
 
-The existing rows are counted while the table is locked against writes (SHARE), so no change slips
-between the count and the triggers. TRUNCATE of the rows empties the counts.
+The existing rows are counted while the table is locked against writes (SHARE, waiting at most 10 s
+for it), so no change slips between the count and the triggers. TRUNCATE of the rows empties the
+counts. `manage.py queue_recount` rebuilds them the same way (after a data-only restore or `loaddata`,
+which load both the rows, counted again by the triggers, and the counts).
 """
 
 from django.db import migrations, models
@@ -38,10 +40,15 @@ FORWARD = [
     """
     CREATE FUNCTION queue_count_truncate() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
+        -- Wait for a compaction in flight first: its folded row, not yet committed, would escape
+        -- the DELETE. (Not TRUNCATE: the statement that fired this may be truncating this table too.)
+        LOCK TABLE queue_status_count IN EXCLUSIVE MODE;
         DELETE FROM queue_status_count;
         RETURN NULL;
     END $$
     """,
+    # Fail fast rather than queue behind a long write and stall every writer behind this lock.
+    "SET LOCAL lock_timeout = '10s'",
     f"LOCK TABLE {TABLE} IN SHARE MODE",
     f"""INSERT INTO queue_status_count (company_id, status, rows)
         SELECT company_id, status, count(*) FROM {TABLE} GROUP BY company_id, status""",

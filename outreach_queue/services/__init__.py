@@ -8,7 +8,7 @@ from outreach_queue.services.autosend import (
     queue_rows_auto_send_plan,
 )
 from outreach_queue.services.backoff import backoff_seconds, send_retry_seconds
-from outreach_queue.services.counts import status_counts_compact
+from outreach_queue.services.counts import status_counts_compact, status_counts_rebuild
 from outreach_queue.services.delivery import (
     OUTCOME_UNKNOWN,
     queue_row_deliver,
@@ -51,4 +51,5 @@ __all__ = [
     "sent_rows_mark_bounced",
     "sent_rows_stop_on_reply",
     "status_counts_compact",
+    "status_counts_rebuild",
 ]

@@ -1,17 +1,24 @@
 """An unfiltered tab's count is the sum of running status counts kept by triggers (queue.0007): it
 must equal the rows after every kind of write, and compaction must not change it."""
 
+import io
+
+import psycopg
 import pytest
+from django.core.management import call_command
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django.test.utils import CaptureQueriesContext
 
 from enrollments.models import Enrollment, ScheduledStep
+from enrollments.services import enrollments_bulk_create
 from outreach_queue.models import StatusCount
 from outreach_queue.selectors import CATEGORY_STATUSES, queue_row_list
-from outreach_queue.services import status_counts_compact
-from tests.factories.core import CompanyFactory
-from tests.outreach_queue.helpers import Status, due_row, ready_row
+from outreach_queue.services import queue_rows_promote, status_counts_compact
+from outreach_queue.services.counts import COMPACTION_LOCK
+from tests.factories.core import CompanyFactory, CustomerFactory, InvoiceFactory
+from tests.factories.sequences import SequenceStepFactory
+from tests.outreach_queue.helpers import Status, due_row, ready_row, sequence_with_sender
 from tests.outreach_queue.test_api import queue_url
 
 pytestmark = pytest.mark.django_db
@@ -19,6 +26,13 @@ pytestmark = pytest.mark.django_db
 
 def _listed_counts(api, company):
     return {tab: api.get(queue_url(company), {"category": tab}).json()["count"] for tab in CATEGORY_STATUSES}
+
+
+def _counts(company):
+    """What an unfiltered tab answers, through the selector (any company, no membership needed)."""
+    return {
+        tab: queue_row_list(company=company, filters={"category": tab}).count() for tab in CATEGORY_STATUSES
+    }
 
 
 def _row_counts(company):
@@ -90,3 +104,64 @@ def test_the_migration_counts_the_rows_already_there(company):
     finally:
         executor.loader.build_graph()
         executor.migrate(executor.loader.graph.leaf_nodes())
+
+
+def test_one_statement_across_companies_and_statuses_counts_each(company):
+    other = CompanyFactory()
+    due_row(company)
+    failing = due_row(company)
+    failing.step.subject_template = "{{ 'x' * 601 }}"  # renders too long: the row fails
+    failing.step.save()
+    due_row(other)
+    assert queue_rows_promote() == 3  # every company's rows, one batch, one UPDATE
+    assert _counts(company) == _row_counts(company) == {"ready": 1, "upcoming": 0, "history": 1}
+    assert _counts(other) == _row_counts(other) == {"ready": 1, "upcoming": 0, "history": 0}
+
+
+def test_bulk_enrolling_is_counted(company):
+    sequence = sequence_with_sender(company)
+    SequenceStepFactory(sequence=sequence, offset_days=400)
+    SequenceStepFactory(sequence=sequence, offset_days=401)
+    customers = CustomerFactory.create_batch(3, company=company)
+    for customer in customers:
+        InvoiceFactory(customer=customer)
+    enrollments_bulk_create(sequence=sequence, customer_ids=[customer.pk for customer in customers])
+    assert _counts(company) == _row_counts(company) == {"ready": 0, "upcoming": 6, "history": 0}
+
+
+def test_truncating_the_rows_empties_the_counts(company):
+    ready_row(company)
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # TRUNCATE refuses pending FK checks
+        cursor.execute(f"TRUNCATE {ScheduledStep._meta.db_table} CASCADE")
+    assert not StatusCount.objects.exists()
+    assert _counts(company) == {"ready": 0, "upcoming": 0, "history": 0}
+
+
+def test_recount_rebuilds_counts_that_drifted(company):
+    ready_row(company)
+    StatusCount.objects.create(company_id=company.pk, status="ready", rows=5)  # as a loaded dump would
+    assert _counts(company)["ready"] == 6
+    out = io.StringIO()
+    call_command("queue_recount", stdout=out)
+    assert out.getvalue().strip() == "counted 1 queue rows"
+    assert list(StatusCount.objects.values_list("status", "rows")) == [("ready", 1)]
+    assert _counts(company) == _row_counts(company)
+
+
+def test_a_compaction_under_way_makes_another_return_at_once(company):
+    row = due_row(company)
+    Enrollment.objects.filter(pk=row.enrollment_id).delete()
+    db = connection.settings_dict
+    with psycopg.connect(
+        host=db["HOST"],
+        port=db["PORT"] or 5432,
+        user=db["USER"],
+        password=db["PASSWORD"] or None,
+        dbname=db["NAME"],
+        autocommit=True,
+    ) as other_compaction:
+        other_compaction.execute("SELECT pg_advisory_lock(%s)", [COMPACTION_LOCK])
+        assert status_counts_compact() == 0
+        assert StatusCount.objects.filter(company_id=company.pk).count() == 2
+    assert status_counts_compact() == 2

@@ -27,9 +27,10 @@ def eager_celery():
 
 def test_task_names_match_the_beat_schedule(settings):
     names = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
-    assert {"queue.promote_due", "queue.reconcile_sending"} <= names
+    assert {"queue.promote_due", "queue.reconcile_sending", "queue.compact_status_counts"} <= names
     assert tasks.promote_due.name == "queue.promote_due"
     assert tasks.reconcile_sending.name == "queue.reconcile_sending"
+    assert tasks.compact_status_counts.name == "queue.compact_status_counts"
 
 
 def test_promote_due_without_auto_send_only_promotes(company, fake_nylas, eager_celery):
