@@ -163,6 +163,8 @@ class ScheduledStep(models.Model):
             models.Index(
                 fields=["scheduled_for"], condition=Q(status="scheduled"), name="sched_due_scheduled"
             ),
+            # The reconciler's scan of rows left in `sending` (few at any time), across companies.
+            models.Index(fields=["updated_at"], condition=Q(status="sending"), name="sched_sending_since"),
             models.Index(
                 fields=["provider_thread_id"], condition=~Q(provider_thread_id=""), name="sched_thread"
             ),
