@@ -5,8 +5,8 @@ An unfiltered tab's count was a scan of the tab's index: ~20-45 ms per 300,000-6
 now adds one signed change per company and status it moved (transition tables, so a promotion batch
 of 2,000 rows adds two rows, not 4,000), and a tab's count is the sum of a few changes.
 
-The existing rows are counted while the table is locked against writes (SHARE, waiting at most 10 s
-for it), so no change slips between the count and the triggers. TRUNCATE of the rows empties the
+The existing rows are counted while the table is locked against writes (SHARE ROW EXCLUSIVE, waiting
+at most 10 s for it), so no change slips between the count and the triggers. TRUNCATE of the rows empties the
 counts. `manage.py queue_recount` rebuilds them the same way (after a data-only restore or `loaddata`,
 which load both the rows, counted again by the triggers, and the counts).
 """
@@ -49,7 +49,9 @@ FORWARD = [
     """,
     # Fail fast rather than queue behind a long write and stall every writer behind this lock.
     "SET LOCAL lock_timeout = '10s'",
-    f"LOCK TABLE {TABLE} IN SHARE MODE",
+    # SHARE ROW EXCLUSIVE, not SHARE: CREATE TRIGGER below needs it, and upgrading a SHARE lock could
+    # deadlock with another holder of SHARE (a recount).
+    f"LOCK TABLE {TABLE} IN SHARE ROW EXCLUSIVE MODE",
     f"""INSERT INTO queue_status_count (company_id, status, rows)
         SELECT company_id, status, count(*) FROM {TABLE} GROUP BY company_id, status""",
     f"""CREATE TRIGGER queue_count_inserted AFTER INSERT ON {TABLE} REFERENCING NEW TABLE AS new_rows

@@ -46,12 +46,17 @@ def status_counts_rebuild() -> int:
     """Count every company's rows per status again, from the rows themselves (`manage.py queue_recount`):
     for counts that drifted because rows were written with the triggers off, e.g. a data-only restore
     or `loaddata`, which load the rows (counted again by the triggers) and the dumped counts both.
-    Writes to the rows wait for it (SHARE lock, as in queue.0007). Returns how many rows it counted."""
+    Writes to the rows wait for it (SHARE lock, as in queue.0007; it gives up after 10 s of waiting
+    for the lock). Returns how many rows it counted."""
     if connection.vendor != "postgresql":
         return 0
     table, rows_table = StatusCount._meta.db_table, ScheduledStep._meta.db_table
     with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL lock_timeout = '10s'")  # fail rather than stall writers queued behind
         cursor.execute(f"LOCK TABLE {rows_table} IN SHARE MODE")
+        # A compaction in flight would commit its folded row past the DELETE: wait for it (and lock
+        # in the TRUNCATE trigger's order, rows then counts).
+        cursor.execute(f"LOCK TABLE {table} IN EXCLUSIVE MODE")
         cursor.execute(f"DELETE FROM {table}")  # noqa: S608 (our table names)
         cursor.execute(
             f"""INSERT INTO {table} (company_id, status, rows)

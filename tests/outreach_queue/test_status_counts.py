@@ -113,7 +113,11 @@ def test_one_statement_across_companies_and_statuses_counts_each(company):
     failing.step.subject_template = "{{ 'x' * 601 }}"  # renders too long: the row fails
     failing.step.save()
     due_row(other)
-    assert queue_rows_promote() == 3  # every company's rows, one batch, one UPDATE
+    with CaptureQueriesContext(connection) as queries:
+        assert queue_rows_promote() == 3  # every company's rows, one batch
+    table = ScheduledStep._meta.db_table
+    updates = [q for q in queries.captured_queries if q["sql"].lstrip().startswith(f"UPDATE {table}")]
+    assert len(updates) == 1, updates  # one statement moved both companies' rows to both statuses
     assert _counts(company) == _row_counts(company) == {"ready": 1, "upcoming": 0, "history": 1}
     assert _counts(other) == _row_counts(other) == {"ready": 1, "upcoming": 0, "history": 0}
 
@@ -136,6 +140,16 @@ def test_truncating_the_rows_empties_the_counts(company):
         cursor.execute(f"TRUNCATE {ScheduledStep._meta.db_table} CASCADE")
     assert not StatusCount.objects.exists()
     assert _counts(company) == {"ready": 0, "upcoming": 0, "history": 0}
+
+
+def test_truncating_the_rows_and_the_counts_together_works(company):
+    ready_row(company)  # as Django's flush does: one TRUNCATE of both tables, which fires the trigger
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        cursor.execute(f"TRUNCATE {ScheduledStep._meta.db_table}, {StatusCount._meta.db_table} CASCADE")
+    assert not StatusCount.objects.exists()
+    ready_row(company)
+    assert _counts(company) == {"ready": 1, "upcoming": 0, "history": 0}
 
 
 def test_recount_rebuilds_counts_that_drifted(company):
