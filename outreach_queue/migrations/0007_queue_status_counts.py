@@ -3,12 +3,12 @@
 An unfiltered tab's count was a scan of the tab's index: ~20-45 ms per 300,000-600,000 rows on the
 2-core machine, and history never stops growing. Each INSERT, UPDATE or DELETE statement on the rows
 now adds one signed change per company and status it moved (transition tables, so a promotion batch
-of 2,000 rows adds two rows, not 4,000), and a tab's count is the sum of a few changes.
+of 2,000 rows of one company adds two rows, not 4,000), and a tab's count is the sum of a few changes.
 
 The existing rows are counted while the table is locked against writes (SHARE ROW EXCLUSIVE, waiting
-at most 10 s for it), so no change slips between the count and the triggers. TRUNCATE of the rows empties the
-counts. `manage.py queue_recount` rebuilds them the same way (after a data-only restore or `loaddata`,
-which load both the rows, counted again by the triggers, and the counts).
+at most 10 s for it), so no change slips between the count and the triggers. TRUNCATE of the rows
+empties the counts. `manage.py queue_recount` rebuilds them the same way (after a data-only restore
+or `loaddata`, which load both the rows, counted again by the triggers, and the counts).
 """
 
 from django.db import migrations, models

@@ -46,8 +46,8 @@ def status_counts_rebuild() -> int:
     """Count every company's rows per status again, from the rows themselves (`manage.py queue_recount`):
     for counts that drifted because rows were written with the triggers off, e.g. a data-only restore
     or `loaddata`, which load the rows (counted again by the triggers) and the dumped counts both.
-    Writes to the rows wait for it (SHARE lock, as in queue.0007; it gives up after 10 s of waiting
-    for the lock). Returns how many rows it counted."""
+    Writes to the rows wait for it (a SHARE lock on them; it gives up after 10 s of waiting for its
+    locks). Returns how many rows it counted."""
     if connection.vendor != "postgresql":
         return 0
     table, rows_table = StatusCount._meta.db_table, ScheduledStep._meta.db_table
