@@ -169,10 +169,6 @@ def test_list_with_filters_and_search_has_a_fixed_number_of_queries(
         assert body["count"] == 3
 
 
-def company_customer_url(company, customer):
-    return f"/api/companies/{company.pk}/customers/{customer.pk}"
-
-
 def test_planner_statistics_are_read_once_per_interval(api, company, monkeypatch):
     monkeypatch.setattr(selectors, "_stats_memo", [0.0, None])
 
@@ -185,3 +181,7 @@ def test_planner_statistics_are_read_once_per_interval(api, company, monkeypatch
     assert statistics_reads() == 0
     monkeypatch.setattr(selectors, "STATS_TTL_SECONDS", 0)
     assert statistics_reads() == 1
+
+
+def company_customer_url(company, customer):
+    return f"/api/companies/{company.pk}/customers/{customer.pk}"
