@@ -2,10 +2,11 @@
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
-TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/daylit
-BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/daylit_bench
+# Holds the embedded PostgreSQL server (var/postgres) for the life of a command; with DATABASE_URL set
+# the command simply runs against that server.
+WITH_DB := $(PY) scripts/with_database.py
 
-.PHONY: install run test lint bench migrate clean
+.PHONY: install run _serve test lint bench migrate _migrate clean
 
 $(VENV)/.installed: requirements.lock pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -17,26 +18,32 @@ $(VENV)/.installed: requirements.lock pyproject.toml
 install: $(VENV)/.installed
 
 migrate: install
-	$(PY) manage.py migrate --noinput
+	@$(WITH_DB) $(MAKE) --no-print-directory _migrate
 
-run: migrate
+_migrate:
+	@$(PY) manage.py ensure_database
+	@$(PY) manage.py migrate --noinput --verbosity 0
+
+run: install
+	@$(WITH_DB) $(MAKE) --no-print-directory _serve
+
+# The steps of `make run`, inside the database hold.
+_serve: _migrate
 	@$(PY) manage.py collectstatic --noinput --verbosity 0
 	@$(PY) manage.py seed_demo --json > var/demo.json
 	@$(PY) scripts/print_demo.py var/demo.json
-	LOG_FORMAT=$${LOG_FORMAT:-text} $(VENV)/bin/honcho start -f Procfile.dev
+	@LOG_FORMAT=$${LOG_FORMAT:-text} $(VENV)/bin/honcho start -f Procfile.dev
 
 test: install
-	@DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} $(PY) scripts/wait_for_postgres.py || \
-	  (echo "PostgreSQL does not answer at $${DATABASE_URL:-$(TEST_DATABASE_URL)}: start it (docker compose up -d db) or set DATABASE_URL." && exit 1)
-	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} $(VENV)/bin/pytest $(PYTEST_ARGS)
+	@$(WITH_DB) $(VENV)/bin/pytest $(PYTEST_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check .
 
+# Embedded: its own database (daylit_bench) on the same server; DATABASE_URL names any other.
 bench: install
-	@for f in bench/bench_*.py; do \
-	  echo "== $$f"; DATABASE_URL=$${DATABASE_URL:-$(BENCH_DATABASE_URL)} $(PY) $$f || exit 1; \
-	done
+	@DAYLIT_DATABASE_NAME=daylit_bench $(WITH_DB) sh -c 'for f in bench/bench_*.py; do \
+	  echo "== $$f"; $(PY) $$f || exit 1; done'
 
 clean:
 	rm -rf var/ staticfiles/ .pytest_cache

@@ -2,9 +2,9 @@
 
     .venv/bin/python bench/bench_enroll.py [--customers 10000] [--repeat 3] [--strict]
 
-Runs against PostgreSQL (DATABASE_URL, default postgres://postgres@127.0.0.1:5432/daylit_bench), creating
-the database and migrating it when needed. Each method writes the same rows (N enrollments, 5N scheduled
-steps) into its own fresh active sequence:
+Runs against PostgreSQL (`make bench`: the embedded server's daylit_bench database, or DATABASE_URL),
+creating the database and migrating it when needed. Each method writes the same rows (N enrollments,
+5N scheduled steps) into its own fresh active sequence:
 
 - service:  enrollments.services.enrollments_bulk_create (what the API calls), one transaction
 - naive:    a per-customer ORM loop (Enrollment.objects.create + one create per step), one transaction
@@ -24,11 +24,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/daylit_bench")
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "daylit.settings")
 os.environ.setdefault("CELERY_BROKER_URL", "memory://")
 
-from bench.common import ensure_database, print_table  # noqa: E402
+from bench.common import print_table  # noqa: E402
 
 STEPS = 5
 START = datetime.date(2027, 3, 10)  # spans New York's spring-forward: the times are not all alike
@@ -43,12 +42,12 @@ def main() -> int:
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
     args = parser.parse_args()
 
-    ensure_database(os.environ["DATABASE_URL"])
     import django
 
     django.setup()
     from django.core.management import call_command
 
+    call_command("ensure_database")
     call_command("migrate", verbosity=0)
 
     company, customer_ids = _setup(args.customers)

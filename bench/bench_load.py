@@ -3,8 +3,8 @@
     .venv/bin/python bench/bench_load.py [--clients 50] [--seconds 60] [--workers 4] [--customers 3000]
 
 Everything runs on 127.0.0.1: the fake Nylas server (tests/fakes/nylas.py, in this process), gunicorn
-(DATABASE_URL, default postgres://postgres@127.0.0.1:5432/daylit_bench, created and migrated when
-needed) and the load generator (threads over http.client, bounded by --seconds and a per-request
+(`make bench`: the embedded server's daylit_bench database, or DATABASE_URL; created and migrated
+when needed) and the load generator (threads over http.client, bounded by --seconds and a per-request
 timeout). The mix: queue reads (which promote due rows), single enrolls, bulk enrolls of 50, sends of
 rows the client saw ready, enrollment lists. Per-token throttling is off for the run (one token).
 
@@ -26,11 +26,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/daylit_bench")
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "daylit.settings")
 os.environ.setdefault("CELERY_BROKER_URL", "memory://")
 
-from bench.common import ensure_database, print_table  # noqa: E402
+from bench.common import print_table  # noqa: E402
 
 
 def main() -> int:
@@ -43,7 +42,6 @@ def main() -> int:
     parser.add_argument("--customers", type=int, default=3000)
     args = parser.parse_args()
 
-    ensure_database(os.environ["DATABASE_URL"])
     import django
 
     django.setup()
@@ -54,6 +52,7 @@ def main() -> int:
     from bench.load.seed import seed_world
     from tests.fakes.nylas import FakeNylas
 
+    call_command("ensure_database")
     call_command("migrate", verbosity=0)
     world = seed_world(customers=args.customers)
     nylas = FakeNylas().start()
@@ -114,6 +113,10 @@ def _free_port() -> int:
 
 
 def _start_gunicorn(*, port: int, workers: int, nylas_url: str) -> subprocess.Popen:
+    from django.db import connection
+
+    from daylit.embedded_pg.server import connection_url
+
     env = dict(
         os.environ,
         DJANGO_DEBUG="false",
@@ -121,6 +124,7 @@ def _start_gunicorn(*, port: int, workers: int, nylas_url: str) -> subprocess.Po
         DJANGO_ALLOWED_HOSTS="127.0.0.1",
         DJANGO_SECURE_SSL_REDIRECT="false",
         DAYLIT_VAR_DIR=tempfile.mkdtemp(prefix="daylit-bench-"),
+        DATABASE_URL=connection_url(connection),
         NYLAS_API_KEY="bench-nylas-key",
         NYLAS_API_URI=nylas_url,
         NYLAS_TIMEOUT_SECONDS="10",

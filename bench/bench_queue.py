@@ -4,8 +4,9 @@
    compared with a raw SQL UPDATE that moves the same rows without rendering anything;
 2. one queue page (filters + search) over 1,000,000 rows, p95 of repeated requests (target < 50 ms).
 
-DATABASE_URL defaults to postgres://postgres@127.0.0.1:5432/daylit_bench; the database is created if
-missing, migrated, and its data replaced. Rows are generated with INSERT ... SELECT generate_series.
+`make bench` runs it on the embedded server's daylit_bench database (or DATABASE_URL); the database
+is created if missing, migrated, and its data replaced. Rows are generated with INSERT ... SELECT
+generate_series.
 """
 
 import gc
@@ -17,7 +18,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/daylit_bench")
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "daylit.settings")
 os.environ.setdefault("CELERY_BROKER_URL", "memory://")
 os.environ.setdefault("LOG_LEVEL", "WARNING")
@@ -31,25 +31,6 @@ PAGE_REPEATS = int(os.environ.get("BENCH_PAGE_REPEATS", 40))
 STEPS_PER_SEQUENCE = 5
 
 
-def ensure_database() -> None:
-    import dj_database_url
-    import psycopg
-
-    cfg = dj_database_url.parse(os.environ["DATABASE_URL"])
-    admin = psycopg.connect(
-        host=cfg["HOST"],
-        port=cfg["PORT"] or 5432,
-        user=cfg["USER"],
-        password=cfg["PASSWORD"] or None,
-        dbname="postgres",
-        autocommit=True,
-    )
-    if not admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [cfg["NAME"]]).fetchone():
-        admin.execute(f'CREATE DATABASE "{cfg["NAME"]}"')
-    admin.close()
-
-
-ensure_database()
 from django.core.management import call_command  # noqa: E402
 from django.db import DatabaseError, connection  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402,F401
@@ -323,6 +304,7 @@ def _tab_count_floor(company: Company, category: str) -> float:
 
 
 def main() -> None:
+    call_command("ensure_database")
     call_command("migrate", verbosity=0)
     promotion = bench_promotion()
     print(

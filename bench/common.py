@@ -1,23 +1,6 @@
-"""Shared by bench/bench_*.py: make sure the benchmark database exists, print a plain table."""
+"""Shared by bench/bench_*.py: print a plain table."""
 
 from collections.abc import Sequence
-from urllib.parse import urlsplit, urlunsplit
-
-
-def ensure_database(url: str) -> None:
-    """Create the PostgreSQL database named in `url` if it does not exist (connects to `postgres`)."""
-    import psycopg
-    from psycopg import sql
-
-    parts = urlsplit(url)
-    if not parts.scheme.startswith("postgres"):
-        raise SystemExit(f"Benchmarks need PostgreSQL; DATABASE_URL is {url!r}")
-    name = parts.path.lstrip("/")
-    admin_url = urlunsplit(parts._replace(path="/postgres"))
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
-        if not exists:
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
 
 
 def print_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None:

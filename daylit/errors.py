@@ -62,10 +62,9 @@ class UpstreamError(DomainError):
 
 
 def violates(exc: Exception, constraint: str) -> bool:
-    """Whether an IntegrityError came from the named constraint (PostgreSQL names it in the error's
-    diagnostics; other databases only in the message)."""
+    """Whether an IntegrityError came from the named constraint (named in PostgreSQL's diagnostics)."""
     diag = getattr(getattr(exc, "__cause__", None), "diag", None)
-    return getattr(diag, "constraint_name", None) == constraint or constraint in str(exc)
+    return getattr(diag, "constraint_name", None) == constraint
 
 
 def exception_handler(exc, context):

@@ -1,7 +1,8 @@
 """Settings read from the environment (see README "Settings").
 
-Defaults are embedded so `make run` needs nothing running: SQLite in WAL mode and kombu's
-file-system broker, both under var/. DATABASE_URL and CELERY_BROKER_URL switch to PostgreSQL and Redis.
+Defaults are embedded so `make run` needs nothing running: a PostgreSQL server from a wheel
+(daylit/embedded_pg) and kombu's file-system broker, both under var/. DATABASE_URL and CELERY_BROKER_URL
+point at any other PostgreSQL server and at Redis.
 """
 
 from pathlib import Path
@@ -71,20 +72,22 @@ TEMPLATES = [
     }
 ]
 
-DATABASES = {
-    "default": dj_database_url.parse(
-        env_str("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'daylit.sqlite3'}", conn_max_age=60
-    )
-}
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # WAL lets the web process read while the worker writes; IMMEDIATE avoids lock upgrades mid-transaction.
-    DATABASES["default"]["OPTIONS"] = {
-        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=5000;",
-        "transaction_mode": "IMMEDIATE",
-    }
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
+DATABASE_URL = env_str("DATABASE_URL")
+EMBEDDED_POSTGRES_DIR = VAR_DIR / "postgres"
+if DATABASE_URL:
+    if not DATABASE_URL.startswith(("postgres://", "postgresql://")):
+        raise ImproperlyConfigured("DATABASE_URL must be a postgres:// URL: PostgreSQL is the only database")
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
 else:
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    DATABASES = {
+        "default": {
+            "ENGINE": "daylit.embedded_pg",
+            "NAME": env_str("DAYLIT_DATABASE_NAME", "daylit"),
+            "USER": "postgres",
+            "CONN_MAX_AGE": 60,
+            "CONN_HEALTH_CHECKS": True,
+        }
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -240,4 +243,6 @@ LOGGING = {
         }
     },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    # It narrates every start and attach at INFO; its warnings and errors still show.
+    "loggers": {"embedded_postgres": {"level": "WARNING"}},
 }

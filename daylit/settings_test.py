@@ -1,8 +1,8 @@
-"""Test settings: PostgreSQL (never SQLite), an in-memory broker unless a test asks for Redis."""
+"""Test settings: the same PostgreSQL as `make run` (DATABASE_URL, else the embedded server), an
+in-memory broker unless a test asks for Redis."""
 
 import os
 
-os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/daylit")
 os.environ.setdefault("CELERY_BROKER_URL", "memory://")
 
 from daylit.settings import *  # noqa: E402,F403

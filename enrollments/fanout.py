@@ -2,8 +2,7 @@
 
 Every enrollment of a bulk shares the start date, so it shares the step times too: the rows are the cross
 product (new enrollments) x (step plans). On PostgreSQL one INSERT ... SELECT builds that product in the
-database, so 50,000 rows cost one statement and no model instances; elsewhere (SQLite, the embedded
-default) bulk_create writes the same rows.
+database, so 50,000 rows cost one statement and no model instances.
 """
 
 import datetime
@@ -41,9 +40,6 @@ class StepPlan:
 def scheduled_rows_insert(*, enrollments: list[Enrollment], plans: list[StepPlan]) -> None:
     """Insert one `scheduled` row per (enrollment, plan). The enrollments must already be saved."""
     if not enrollments or not plans:
-        return
-    if connection.vendor != "postgresql":
-        ScheduledStep.objects.bulk_create(rows_for(enrollments, plans), batch_size=BATCH_SIZE)
         return
     columns, selects, params = [], [], []
     now = timezone.now()

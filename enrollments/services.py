@@ -266,14 +266,11 @@ def _lock_sequence(sequence_id: UUID, *, exclusive: bool) -> Sequence:
     """Re-read the sequence inside the caller's transaction, locked.
 
     FOR SHARE (single enroll) lets enrolls run side by side while still conflicting with the UPDATE of
-    an archive and with a bulk's FOR UPDATE. Django has no FOR SHARE, hence the raw query. SQLite
-    (the embedded default) has no row locks: its transactions already serialise writers.
+    an archive and with a bulk's FOR UPDATE. Django has no FOR SHARE, hence the raw query.
     """
     queryset = Sequence.objects.only("id", "company_id", "status", "timezone")
     if exclusive:
         return queryset.select_for_update().get(pk=sequence_id)
-    if connection.vendor != "postgresql":
-        return queryset.get(pk=sequence_id)
     table = Sequence._meta.db_table
     sql = f'SELECT "id", "company_id", "status", "timezone" FROM "{table}" WHERE "id" = %s FOR SHARE'  # noqa: S608
     rows = list(Sequence.objects.raw(sql, [sequence_id]))
@@ -289,7 +286,7 @@ def _share_lock_customers(company_id: UUID, customer_ids: list[UUID]) -> None:
     this FOR SHARE an owner change in flight would be missed by the copy and by its own trigger, which
     cannot see rows not yet committed. One statement in id order, so concurrent enrolls cannot deadlock.
     """
-    if connection.vendor != "postgresql" or not customer_ids:
+    if not customer_ids:
         return
     with connection.cursor() as cursor:
         cursor.execute(

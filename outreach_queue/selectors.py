@@ -11,7 +11,7 @@ from django.db.models import DateTimeField, ExpressionWrapper, F, Q, QuerySet, S
 from django.db.models.functions import Lower
 
 from daylit.errors import NotFound
-from daylit.models import Company, Customer
+from daylit.models import Company
 from daylit.selectors import customer_list
 from enrollments.models import ScheduledStep
 from outreach_queue.models import StatusCount
@@ -77,7 +77,7 @@ def queue_row_list(*, company: Company, filters: dict[str, Any]) -> QueueRows:
     """The company's queue rows of one category, filtered and ordered (see SPEC "The queue").
 
     `search` is a case-insensitive substring of the sequence name, step label, customer name or
-    subject. On PostgreSQL every filter reads a column of the tab's covering indexes (queue.0002,
+    subject. Every filter reads a column of the tab's covering indexes (queue.0002,
     queue.0006; `ar_owner_id` copied onto the row by enrollments.0004), so a filtered exact count is
     an index-only scan; the whole tab's count is the sum of its running status counts.
     """
@@ -87,17 +87,17 @@ def queue_row_list(*, company: Company, filters: dict[str, Any]) -> QueueRows:
     search = (filters.get("search") or "").strip()
     owners = filters.get("ar_owner")
     row_filters = {field: filters[field] for field in ROW_FILTERS if filters.get(field)}
-    if not (search or owners or row_filters) and connection.vendor == "postgresql":
+    if not (search or owners or row_filters):
         # The whole tab: its count is the sum of the running status counts (queue.0007), not a scan.
         counts = StatusCount.objects.filter(company_id=company.pk, status__in=statuses)
         return QueueRows(rows.order_by(*CATEGORY_ORDER[category]), counts=counts)
     rows = rows.filter(**row_filters)
     if owners:
-        rows = rows.filter(_owner_condition(company, owners))
+        rows = rows.filter(_owner_condition(owners))
     if search:
         condition, sort_matches = _search_condition(company, search, statuses)
         rows = rows.filter(condition)
-        if sort_matches and connection.vendor == "postgresql":
+        if sort_matches:
             return QueueRows(rows.order_by(*_sorted_not_walked(CATEGORY_ORDER[category])))
     return QueueRows(rows.order_by(*CATEGORY_ORDER[category]))
 
@@ -170,12 +170,10 @@ def _search_condition(company: Company, search: str, statuses: list[str]) -> tup
 
 def _rows_per_id() -> dict[str, float]:
     """Queue rows per sequence, step and customer, from PostgreSQL's planner statistics (no scan of
-    the table; 1 before the first ANALYZE and on other databases, which keeps the narrow plan).
+    the table; 1 before the first ANALYZE, which keeps the narrow plan).
 
     Kept by each process for `STATS_TTL_SECONDS`: reading pg_stats costs 3-5 ms, a tenth of a search's
     budget, and these ratios move only as fast as autovacuum's ANALYZE does."""
-    if connection.vendor != "postgresql":
-        return {}
     read_at, per_id = _stats_memo
     if per_id is None or time.monotonic() - read_at > STATS_TTL_SECONDS:
         per_id = _read_rows_per_id()
@@ -196,22 +194,16 @@ def _read_rows_per_id() -> dict[str, float]:
         return {name: max(float(per_id), 1.0) for name, per_id in cursor.fetchall()}
 
 
-def _owner_condition(company: Company, owners: list[str]) -> Q:
+def _owner_condition(owners: list[str]) -> Q:
     """Rows whose customer is owned by one of `owners` (member ids and/or `__unassigned__`).
 
-    PostgreSQL reads the row's own copy of the owner (kept by triggers, enrollments.0004); other
-    databases join the customers.
+    It reads the row's own copy of the owner, kept by triggers (enrollments.0004).
     """
     owner_ids = [value for value in owners if value != UNASSIGNED]
-    if connection.vendor == "postgresql":
-        condition = Q(ar_owner_id__in=owner_ids) if owner_ids else Q(pk__in=[])
-        if UNASSIGNED in owners:
-            condition |= Q(ar_owner_id__isnull=True)
-        return condition
     condition = Q(ar_owner_id__in=owner_ids) if owner_ids else Q(pk__in=[])
     if UNASSIGNED in owners:
-        condition |= Q(ar_owner__isnull=True)
-    return Q(customer_id__in=Customer.objects.filter(condition, company=company).values("id"))
+        condition |= Q(ar_owner_id__isnull=True)
+    return condition
 
 
 def queue_row_get(*, company: Company, row_id: UUID) -> ScheduledStep:

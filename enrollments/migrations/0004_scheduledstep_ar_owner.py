@@ -1,11 +1,10 @@
 """ScheduledStep.ar_owner_id: the customer's owner, copied for the queue's owner filter.
 
-On PostgreSQL two triggers keep the copy right whatever writes the data (ORM, set-based INSERT ...
+Two triggers keep the copy right whatever writes the data (ORM, set-based INSERT ...
 SELECT fan-out, admin, raw SQL, Django's SET NULL when a member is deleted):
 - BEFORE INSERT OR UPDATE OF customer_id on the row: copy the customer's owner;
 - AFTER UPDATE on daylit_customer, per statement with transition tables: one set-based UPDATE of the
   rows of the customers whose owner changed.
-Other databases (SQLite for `make run`) get the column only; the queue falls back to a join there.
 """
 
 from django.db import migrations, models
@@ -51,8 +50,6 @@ BACKWARD = [
 
 def _run(statements):
     def run(apps, schema_editor):
-        if schema_editor.connection.vendor != "postgresql":
-            return
         for sql in statements:
             schema_editor.execute(sql)
 

@@ -25,9 +25,8 @@ def fail_overlong_ready_rows(apps, schema_editor):
         next_attempt_at=None,
         error=f"The subject is longer than {LIMIT - 4} characters; this row was not sent.",
     )
-    if schema_editor.connection.vendor == "postgresql":
-        # The UPDATE queued deferred foreign-key checks; ALTER TABLE refuses to run with them pending.
-        schema_editor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    # The UPDATE queued deferred foreign-key checks; ALTER TABLE refuses to run with them pending.
+    schema_editor.execute("SET CONSTRAINTS ALL IMMEDIATE")
 
 
 class Migration(migrations.Migration):

@@ -3,8 +3,8 @@ which looks across companies for rows stuck there: it walked the whole (company,
 ~1,000,000 entries at the benchmark's size, to find none. Rows pass through `sending` for a moment,
 so the index holds a handful of entries.
 
-Built CONCURRENTLY on PostgreSQL (the migration is not atomic) so sends and enrolling go on during
-the build; the model state gets a plain AddIndex. Other databases build it the ordinary way.
+Built CONCURRENTLY (the migration is not atomic) so sends and enrolling go on during
+the build; the model state gets a plain AddIndex.
 """
 
 from django.db import migrations, models
@@ -14,9 +14,6 @@ INDEX = models.Index(fields=["updated_at"], condition=models.Q(status="sending")
 
 def _create(apps, schema_editor):
     model = apps.get_model("enrollments", "ScheduledStep")
-    if schema_editor.connection.vendor != "postgresql":
-        schema_editor.add_index(model, INDEX)
-        return
     schema_editor.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {INDEX.name}")  # an interrupted build's
     schema_editor.execute(
         f"CREATE INDEX CONCURRENTLY {INDEX.name} ON {model._meta.db_table} (updated_at) "

@@ -1,4 +1,4 @@
-"""Indexes the queue page needs on PostgreSQL; a no-op elsewhere (SQLite for `make run`).
+"""Indexes the queue page needs (PostgreSQL: trigram and partial indexes).
 
 The table belongs to the enrollments app; these indexes serve only the queue's reads, so they live
 here, as raw SQL (pg_trgm operator classes and expression indexes), created and dropped by name.
@@ -27,8 +27,6 @@ BACKWARD = [
 
 def _run(statements):
     def run(apps, schema_editor):
-        if schema_editor.connection.vendor != "postgresql":
-            return
         for sql in statements:
             schema_editor.execute(sql)
 

@@ -13,8 +13,7 @@ TABLE = "enrollments_scheduledstep"
 
 def _run(sql):
     def run(apps, schema_editor):
-        if schema_editor.connection.vendor == "postgresql":
-            schema_editor.execute(sql)
+        schema_editor.execute(sql)
 
     return run
 

@@ -41,8 +41,6 @@ BACKWARD = [f"DROP INDEX CONCURRENTLY IF EXISTS queue_{tab}_owner" for tab in IN
 
 def _run(statements):
     def run(apps, schema_editor):
-        if schema_editor.connection.vendor != "postgresql":
-            return
         for sql in statements:
             schema_editor.execute(sql)
 

@@ -76,8 +76,6 @@ BACKWARD = [
 
 def _run(statements):
     def run(apps, schema_editor):
-        if schema_editor.connection.vendor != "postgresql":
-            return
         for sql in statements:
             schema_editor.execute(sql)
 

@@ -11,7 +11,6 @@ from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from django.db import connection as db_connection
-from django.db.models import Q
 
 from connections.models import EmailConnection
 from daylit.models import Invoice
@@ -89,28 +88,19 @@ _INVOICE_COLUMNS = ("id", "customer_id", "number", "amount_due", "currency", "du
 def invoices_for_rows(rows: list[dict]) -> tuple[dict[UUID, dict], dict[UUID, list[dict]]]:
     """Enrollment invoices by id, and every open invoice per customer, oldest due first: one query.
 
-    On PostgreSQL the ids go in as two array parameters (`= ANY(%s)`): an IN list of thousands of
-    parameters costs more to build than the query takes to run.
+    The ids go in as two array parameters (`= ANY(%s)`): an IN list of thousands of parameters costs
+    more to build than the query takes to run.
     """
     enrollment_invoice_ids = list({row["enrollment__invoice_id"] for row in rows} - {None})
     customer_ids = list({row["customer_id"] for row in rows})
-    if db_connection.vendor == "postgresql":
-        with db_connection.cursor() as cursor:
-            cursor.execute(
-                f"""SELECT {", ".join(_INVOICE_COLUMNS)} FROM {Invoice._meta.db_table}
-                    WHERE (customer_id = ANY(%s) AND status = 'open') OR id = ANY(%s)
-                    ORDER BY customer_id, due_date, issue_date, created_at""",  # noqa: S608 (our names)
-                [customer_ids, enrollment_invoice_ids],
-            )
-            found = [dict(zip(_INVOICE_COLUMNS, values, strict=True)) for values in cursor.fetchall()]
-    else:
-        found = list(
-            Invoice.objects.filter(
-                Q(customer_id__in=customer_ids, status=Invoice.Status.OPEN) | Q(pk__in=enrollment_invoice_ids)
-            )
-            .order_by("customer_id", "due_date", "issue_date", "created_at")
-            .values(*_INVOICE_COLUMNS)
+    with db_connection.cursor() as cursor:
+        cursor.execute(
+            f"""SELECT {", ".join(_INVOICE_COLUMNS)} FROM {Invoice._meta.db_table}
+                WHERE (customer_id = ANY(%s) AND status = 'open') OR id = ANY(%s)
+                ORDER BY customer_id, due_date, issue_date, created_at""",  # noqa: S608 (our names)
+            [customer_ids, enrollment_invoice_ids],
         )
+        found = [dict(zip(_INVOICE_COLUMNS, values, strict=True)) for values in cursor.fetchall()]
     by_id = {invoice["id"]: invoice for invoice in found}
     open_by_customer: dict[UUID, list[dict]] = defaultdict(list)
     for invoice in found:

@@ -12,11 +12,8 @@ def status_counts_compact() -> int:
     """Fold each company's changes into one row per status, dropping sums of zero; returns how many
     change rows were folded. One statement: the DELETE takes only rows its snapshot sees, so changes
     written meanwhile stay for the next pass, and a second compaction at once skips the rows the first
-    deleted (nothing is counted twice). PostgreSQL only; elsewhere there are no triggers and no rows.
-    A pass that finds another under way returns 0 at once.
+    deleted (nothing is counted twice). A pass that finds another under way returns 0 at once.
     """
-    if connection.vendor != "postgresql":
-        return 0
     table = StatusCount._meta.db_table
     with transaction.atomic(), connection.cursor() as cursor:
         # One compaction at a time: two would be correct but could deadlock on each other's rows.
@@ -48,8 +45,6 @@ def status_counts_rebuild() -> int:
     or `loaddata`, which load the rows (counted again by the triggers) and the dumped counts both.
     Writes to the rows wait for it (a SHARE lock on them; it gives up after 10 s of waiting for its
     locks). Returns how many rows it counted."""
-    if connection.vendor != "postgresql":
-        return 0
     table, rows_table = StatusCount._meta.db_table, ScheduledStep._meta.db_table
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SET LOCAL lock_timeout = '10s'")  # fail rather than stall writers queued behind

@@ -64,9 +64,7 @@ def queue_rows_promote(
     moved, after = _promote_pass(**pass_args, after=None, max_batches=1)
     if moved < batch_size:
         return moved
-    # SQLite (the embedded default) has one writer at a time: helpers would only wait on its lock.
-    single = workers <= 1 or db_connection.vendor != "postgresql"
-    if single or transaction.get_connection().in_atomic_block:
+    if workers <= 1 or transaction.get_connection().in_atomic_block:
         return moved + _promote_pass(**pass_args, after=after)[0]
     results: list[int] = []
     errors: list[BaseException] = []
@@ -208,41 +206,29 @@ def _render_rows(rows: list[dict], *, now: datetime.datetime) -> list[tuple]:
 
 
 def _write_updates(updates: list[tuple], *, now: datetime.datetime) -> None:
-    """One UPDATE for the batch (UNNEST arrays on PostgreSQL; bulk_update elsewhere)."""
-    if db_connection.vendor == "postgresql":
-        ids, statuses, to_emails, subjects, plains, htmls, errors, pending = (
-            list(col) for col in zip(*updates, strict=True)
+    """One UPDATE for the batch, its values in UNNEST arrays."""
+    ids, statuses, to_emails, subjects, plains, htmls, errors, pending = (
+        list(col) for col in zip(*updates, strict=True)
+    )
+    table = ScheduledStep._meta.db_table
+    with db_connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            UPDATE {table} AS s SET
+                status = v.status,
+                to_email = v.to_email,
+                subject = v.subject,
+                body_plain = v.body_plain,
+                body_html = v.body_html,
+                error = v.error,
+                draft_pending = v.draft_pending,
+                ready_at = CASE WHEN v.status = 'ready' THEN %s ELSE s.ready_at END,
+                processed_at = CASE WHEN v.status = 'failed' THEN %s ELSE s.processed_at END,
+                updated_at = %s
+            FROM unnest(%s::uuid[], %s::text[], %s::text[], %s::text[],
+                        %s::text[], %s::text[], %s::text[], %s::boolean[])
+                AS v(id, status, to_email, subject, body_plain, body_html, error, draft_pending)
+            WHERE s.id = v.id
+            """,  # noqa: S608 (the table name is ours, every value is a parameter)
+            [now, now, now, ids, statuses, to_emails, subjects, plains, htmls, errors, pending],
         )
-        table = ScheduledStep._meta.db_table
-        with db_connection.cursor() as cursor:
-            cursor.execute(
-                f"""
-                UPDATE {table} AS s SET
-                    status = v.status,
-                    to_email = v.to_email,
-                    subject = v.subject,
-                    body_plain = v.body_plain,
-                    body_html = v.body_html,
-                    error = v.error,
-                    draft_pending = v.draft_pending,
-                    ready_at = CASE WHEN v.status = 'ready' THEN %s ELSE s.ready_at END,
-                    processed_at = CASE WHEN v.status = 'failed' THEN %s ELSE s.processed_at END,
-                    updated_at = %s
-                FROM unnest(%s::uuid[], %s::text[], %s::text[], %s::text[],
-                            %s::text[], %s::text[], %s::text[], %s::boolean[])
-                    AS v(id, status, to_email, subject, body_plain, body_html, error, draft_pending)
-                WHERE s.id = v.id
-                """,  # noqa: S608 (the table name is ours, every value is a parameter)
-                [now, now, now, ids, statuses, to_emails, subjects, plains, htmls, errors, pending],
-            )
-        return
-    objs = []
-    for row_id, status, to_email, subject, plain, html, error, draft_pending in updates:
-        obj = ScheduledStep(pk=row_id, status=status, to_email=to_email, subject=subject, body_plain=plain)
-        obj.body_html, obj.error, obj.updated_at, obj.draft_pending = html, error, now, draft_pending
-        obj.ready_at = now if status == Status.READY else None
-        obj.processed_at = now if status == Status.FAILED else None
-        objs.append(obj)
-    fields = ["status", "to_email", "subject", "body_plain", "body_html", "error", "ready_at", "processed_at"]
-    fields.append("draft_pending")
-    ScheduledStep.objects.bulk_update(objs, [*fields, "updated_at"], batch_size=500)

@@ -1,6 +1,7 @@
-"""`make run`'s embedded defaults (SQLite in WAL mode, file-system broker) work end to end.
+"""`make run`'s embedded defaults (PostgreSQL from the wheel, file-system broker) work end to end.
 
-Runs the real commands in subprocesses with a scratch var/ directory, then calls the API over HTTP.
+Runs the real commands in subprocesses with a scratch var/ directory (so a fresh server is initialised
+there), then calls the API over HTTP.
 """
 
 import json
@@ -51,25 +52,49 @@ def manage(env, *args) -> str:
     return result.stdout
 
 
-def test_sqlite_defaults_migrate_seed_and_serve(embedded_env, tmp_path):
-    manage(embedded_env, "migrate", "--noinput")
-    assert (tmp_path / "var" / "daylit.sqlite3").exists()
-    journal = manage(
-        embedded_env,
+def postmaster(var: Path) -> int | None:
+    """The pid of the embedded server of `var`, while it runs."""
+    pid_file = var / "postgres" / "postmaster.pid"
+    if not pid_file.exists():
+        return None
+    pid = int(pid_file.read_text().split()[0])
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return None
+    return pid
+
+
+def sql(env, statement: str) -> str:
+    return manage(
+        env,
         "shell",
         "--no-imports",
         "-c",
-        "from django.db import connection; c = connection.cursor(); "
-        "c.execute('PRAGMA journal_mode'); print(c.fetchone()[0])",
-    )
-    assert journal.strip() == "wal"
+        f"from django.db import connection; c = connection.cursor(); c.execute({statement!r}); "
+        "print(c.fetchone()[0])",
+    ).strip()
+
+
+def test_embedded_postgres_migrates_seeds_and_serves(embedded_env, tmp_path):
+    var = tmp_path / "var"
+    manage(embedded_env, "ensure_database")
+    manage(embedded_env, "migrate", "--noinput")
+    assert (var / "postgres" / "PG_VERSION").read_text().strip() == "18"
+    # Each command started the server for itself and stopped it on exit: nothing was left running.
+    assert postmaster(var) is None
+    assert sql(embedded_env, "SELECT extname FROM pg_extension WHERE extname = 'pg_trgm'") == "pg_trgm"
+    assert sql(embedded_env, "SELECT current_database()") == "daylit"
+    assert sql(embedded_env, "SELECT inet_server_addr() IS NULL") == "True"  # a Unix socket, no TCP
     demo = json.loads(manage(embedded_env, "seed_demo", "--json"))
     again = json.loads(manage(embedded_env, "seed_demo", "--json"))
     assert demo["company_id"] == again["company_id"]
 
     port = free_port()
+    # As `make run` does: the hold outlives the web process and stops the server after it.
     server = subprocess.Popen(
-        [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"],
+        [sys.executable, "scripts/with_database.py"]
+        + [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"],
         cwd=ROOT,
         env=embedded_env,
         stdout=subprocess.DEVNULL,
@@ -92,9 +117,80 @@ def test_sqlite_defaults_migrate_seed_and_serve(embedded_env, tmp_path):
         assert status == 201 and body["name"] == "Smoke Ltd"
         status, body = http("GET", f"{company}/customers", "wrong-token")
         assert status == 401
+        assert postmaster(var) is not None
     finally:
         server.terminate()
         server.wait(timeout=10)
+    assert postmaster(var) is None
+
+
+def hold_db(env, *command: str, **kwargs) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "scripts/with_database.py", *command],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        **kwargs,
+    )
+
+
+def test_the_hold_keeps_one_server_for_its_command_and_stops_it_after(embedded_env, tmp_path):
+    var = tmp_path / "var"
+    manage(embedded_env, "ensure_database")
+    # Two processes inside the hold: the second finds the server the first used, still up.
+    script = (
+        f"{sys.executable} manage.py migrate --noinput -v 0 && "
+        f"cat {var}/postgres/postmaster.pid | head -1 > {tmp_path}/first && "
+        f"{sys.executable} manage.py shell --no-imports -c 'import os; print(os.getpid())' >/dev/null && "
+        f"cat {var}/postgres/postmaster.pid | head -1 > {tmp_path}/second && exit 7"
+    )
+    result = hold_db(embedded_env, "sh", "-c", script)
+    assert result.returncode == 7, result.stderr  # the command's own exit status
+    assert (tmp_path / "first").read_text() == (tmp_path / "second").read_text()
+    assert postmaster(var) is None
+
+
+def test_a_holder_killed_with_sigkill_does_not_keep_the_server_up(embedded_env, tmp_path):
+    var = tmp_path / "var"
+    manage(embedded_env, "ensure_database")
+    # The shell runs a Django process that connects (and so holds the server), then is SIGKILLed.
+    script = (
+        f"{sys.executable} manage.py shell --no-imports -c "
+        "'import os, signal; from django.db import connection; connection.ensure_connection(); "
+        "os.kill(os.getpid(), signal.SIGKILL)'; exit 0"
+    )
+    result = hold_db(embedded_env, "sh", "-c", script)
+    assert result.returncode == 0, result.stderr
+    assert postmaster(var) is None
+
+
+def test_with_database_url_the_hold_only_runs_the_command(embedded_env, tmp_path):
+    env = dict(embedded_env, DATABASE_URL="postgres://nobody@127.0.0.1:1/none")
+    env.pop("DJANGO_SETTINGS_MODULE")
+    result = hold_db(env, "sh", "-c", 'echo "settings=${DJANGO_SETTINGS_MODULE:-}"; exit 3')
+    assert result.returncode == 3
+    assert result.stdout.strip() == "settings="  # the command's environment is the caller's
+    assert not (tmp_path / "var" / "postgres").exists()
+
+
+def test_make_test_creates_no_database_of_its_own(embedded_env, tmp_path):
+    """Django's test runner reaches the server through its maintenance database; `daylit` is made
+    only by `ensure_database` (make migrate / make run)."""
+    result = hold_db(
+        embedded_env,
+        sys.executable,
+        "manage.py",
+        "shell",
+        "--no-imports",
+        "-c",
+        "from django.db import connection\n"
+        "with connection._nodb_cursor() as c:\n"
+        "    c.execute('SELECT datname FROM pg_database ORDER BY 1'); print([r[0] for r in c.fetchall()])",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "['postgres', 'template0', 'template1']"
 
 
 def test_production_settings_pass_deploy_checks(embedded_env):
@@ -118,5 +214,14 @@ def test_production_settings_refuse_a_missing_secret(embedded_env):
 
 
 def test_an_empty_database_url_means_the_embedded_default(embedded_env, tmp_path):
-    manage(dict(embedded_env, DATABASE_URL=""), "migrate", "--noinput")
-    assert (tmp_path / "var" / "daylit.sqlite3").exists()
+    manage(dict(embedded_env, DATABASE_URL=""), "ensure_database")
+    assert (tmp_path / "var" / "postgres" / "PG_VERSION").exists()
+
+
+def test_a_database_url_other_than_postgres_is_refused(embedded_env):
+    env = dict(embedded_env, DATABASE_URL="sqlite:///var/daylit.sqlite3")
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode != 0
+    assert "PostgreSQL is the only database" in result.stderr

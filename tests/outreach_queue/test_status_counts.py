@@ -166,15 +166,7 @@ def test_recount_rebuilds_counts_that_drifted(company):
 def test_a_compaction_under_way_makes_another_return_at_once(company):
     row = due_row(company)
     Enrollment.objects.filter(pk=row.enrollment_id).delete()
-    db = connection.settings_dict
-    with psycopg.connect(
-        host=db["HOST"],
-        port=db["PORT"] or 5432,
-        user=db["USER"],
-        password=db["PASSWORD"] or None,
-        dbname=db["NAME"],
-        autocommit=True,
-    ) as other_compaction:
+    with psycopg.connect(**connection.get_connection_params(), autocommit=True) as other_compaction:
         other_compaction.execute("SELECT pg_advisory_lock(%s)", [COMPACTION_LOCK])
         assert status_counts_compact() == 0
         assert StatusCount.objects.filter(company_id=company.pk).count() == 2

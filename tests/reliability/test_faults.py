@@ -34,6 +34,7 @@ from kombu.exceptions import OperationalError as BrokerDown
 from connections.models import EmailConnection, WebhookDelivery
 from connections.tasks import sweep_webhook_deliveries
 from daylit.celery import app as celery_app
+from daylit.embedded_pg.server import connection_url
 from daylit.services import api_token_issue
 from enrollments.models import ScheduledStep
 from outreach_queue.services import queue_rows_auto_send_plan, queue_rows_reconcile_sending
@@ -80,11 +81,10 @@ def free_port() -> int:
 
 def subprocess_env(**extra) -> dict:
     """Settings for a child process on the test database (the test's rows are committed: transaction=True)."""
-    db = connection.settings_dict
     env = {k: v for k, v in os.environ.items() if not k.startswith(("NYLAS_", "AI_"))}
     env.update(
         DJANGO_SETTINGS_MODULE="daylit.settings",
-        DATABASE_URL=f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        DATABASE_URL=connection_url(connection),
         CELERY_BROKER_URL="memory://",
         API_THROTTLE_RATE="off",
         LOG_LEVEL="WARNING",
