@@ -105,17 +105,33 @@ def _django_messages(exc: DjangoValidationError):
     return {"non_field_errors": list(exc.messages)}
 
 
+# Errors Django answers itself (URL handlers, debug pages, CSRF), with DRF's codes for the same statuses.
+_HTTP_ERRORS = {
+    400: ("Bad request.", "bad_request"),
+    403: ("You do not have permission to perform this action.", "permission_denied"),
+    404: ("Not found.", "not_found"),
+    405: ("Method not allowed.", "method_not_allowed"),
+    500: ("Internal server error.", "server_error"),
+}
+
+
+def json_error(status_code: int, reason: str = "Error") -> JsonResponse:
+    """`{"detail", "code"}` for a status no DRF view answered; other statuses use `reason`, the phrase."""
+    detail, code = _HTTP_ERRORS.get(status_code, (f"{reason}.", reason.lower().replace(" ", "_")))
+    return JsonResponse({"detail": detail, "code": code}, status=status_code)
+
+
 def json_not_found(request, exception=None):
     """handler404: URLs that do not resolve (including non-UUID ids) answer in the API's error shape."""
-    return JsonResponse({"detail": "Not found.", "code": "not_found"}, status=404)
+    return json_error(404)
 
 
 def json_server_error(request):
-    return JsonResponse({"detail": "Internal server error.", "code": "server_error"}, status=500)
+    return json_error(500)
 
 
 def json_bad_request(request, exception=None):
-    return JsonResponse({"detail": "Bad request.", "code": "bad_request"}, status=400)
+    return json_error(400)
 
 
 __all__ = [
@@ -126,4 +142,5 @@ __all__ = [
     "NotFound",
     "UpstreamError",
     "exception_handler",
+    "json_error",
 ]

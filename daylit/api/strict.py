@@ -1,8 +1,9 @@
 """JSON types are part of the contract: `{"name": 5}` is a 400, not the string "5".
 
-DRF coerces scalars (5 -> "5", "5" -> 5, 1 -> True, 5 -> UUID(int=5)); clients then learn nothing of
-their mistake. `json_type_errors` checks the raw JSON value of every writable field against the
-field's kind before the serializer sees it. Fields of kinds it does not know validate themselves.
+DRF coerces scalars (5 -> "5", "5" -> 5, 1 -> True, 5 -> UUID(int=5), 12.5 -> Decimal("12.5"));
+clients then learn nothing of their mistake. `json_type_errors` checks the raw JSON value of every
+writable field against the field's kind before the serializer sees it. Money (a DecimalField) is a
+string, as we answer it. Fields of kinds it does not know validate themselves.
 """
 
 from rest_framework import relations, serializers
@@ -31,7 +32,10 @@ def _expected(field, value) -> str | None:
         return None if isinstance(value, bool) else "a boolean"
     if isinstance(field, serializers.IntegerField):
         return None if isinstance(value, int) and not isinstance(value, bool) else "an integer"
-    if isinstance(field, (serializers.DecimalField, serializers.FloatField)):
+    if isinstance(field, serializers.DecimalField):
+        # Decimals are money, answered as strings: a JSON number is a float that may have lost cents.
+        return None if isinstance(value, str) else 'a string such as "12.50"'
+    if isinstance(field, serializers.FloatField):
         return None if _is_number(value) or isinstance(value, str) else "a number or a numeric string"
     if isinstance(field, serializers.ListField):
         return None if isinstance(value, list) else "a list"

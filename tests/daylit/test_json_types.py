@@ -1,7 +1,11 @@
 """Wrong JSON types are a 400 naming the field on every kind of body, never silently coerced."""
 
-import pytest
+from decimal import Decimal
 
+import pytest
+from drf_spectacular.generators import SchemaGenerator
+
+from daylit.models import Invoice
 from tests.conftest import company_url
 from tests.factories.connections import EmailConnectionFactory
 from tests.factories.core import CustomerFactory, InvoiceFactory
@@ -76,10 +80,37 @@ def test_right_types_still_pass(api, company):
         {
             "customer_id": str(customer.id),
             "number": "X-2",
-            "amount_due": 12.5,
+            "amount_due": "12.5",
             "issue_date": "2026-01-01",
             "due_date": "2026-01-02",
         },
         format="json",
     )
     assert response.status_code == 201 and response.json()["amount_due"] == "12.50"
+
+
+@pytest.mark.parametrize("amount", [12.5, 12, 0.1])
+def test_money_as_a_json_number_is_400_saying_string(api, company, amount):
+    customer = CustomerFactory(company=company)
+    invoice = InvoiceFactory(customer=customer, amount_due=Decimal("5.00"))
+    body = {
+        "customer_id": str(customer.id),
+        "number": "X-3",
+        "amount_due": amount,
+        "issue_date": "2026-01-01",
+        "due_date": "2026-01-02",
+    }
+    created = api.post(company_url(company, "invoices"), body, format="json")
+    updated = api.patch(company_url(company, f"invoices/{invoice.id}"), {"amount_due": amount}, format="json")
+    for response in (created, updated):
+        assert response.status_code == 400, response.json()
+        assert response.json() == {"amount_due": ['Expected a string such as "12.50", got a number.']}
+    assert not Invoice.objects.filter(number="X-3").exists()
+    invoice.refresh_from_db()
+    assert invoice.amount_due == Decimal("5.00")
+
+
+def test_schema_says_money_is_a_string():
+    components = SchemaGenerator().get_schema(request=None, public=True)["components"]["schemas"]
+    for name in ("Invoice", "InvoiceRequest", "PatchedInvoiceRequest"):
+        assert components[name]["properties"]["amount_due"]["type"] == "string", name
