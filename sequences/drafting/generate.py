@@ -13,14 +13,17 @@ from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import openai
 from django.conf import settings
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from connections.upstream import retry_after_seconds
 from sequences.drafting.checks import check_facts, sanitize_html
 from sequences.templating import RenderedEmail
+
+if TYPE_CHECKING:
+    import openai
 
 PROMPT_VERSION = "reminder-v1"
 _PROMPT_FILE = Path(__file__).parent / "prompts" / f"{PROMPT_VERSION}.txt"
@@ -75,7 +78,9 @@ def _system_prompt() -> str:
     return _PROMPT_FILE.read_text(encoding="utf-8")
 
 
-def _client() -> openai.OpenAI:
+def _client() -> "openai.OpenAI":
+    import openai
+
     return openai.OpenAI(
         api_key=settings.AI_API_KEY,
         base_url=settings.AI_BASE_URL,
@@ -107,6 +112,10 @@ def _user_message(
 
 
 def _call_provider(messages: list[dict]) -> str:
+    # Imported here: the SDK's types take ~1 s to import, paid by every process (web, worker, beat,
+    # each manage.py command) though only drafting calls it.
+    import openai
+
     try:
         completion = _client().chat.completions.create(
             model=settings.AI_MODEL,
