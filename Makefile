@@ -5,6 +5,8 @@ PY := $(VENV)/bin/python
 # Holds the embedded PostgreSQL server (var/postgres) for the life of a command; with DATABASE_URL set
 # the command simply runs against that server.
 WITH_DB := $(PY) scripts/with_database.py
+# Two workers, one per core: each gets its own test database (test_daylit_gw0, _gw1).
+PYTEST_ARGS ?= -n 2
 
 .PHONY: install run _serve test lint bench migrate _migrate clean
 

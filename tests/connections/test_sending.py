@@ -150,9 +150,9 @@ def test_same_key_twice_against_fake_nylas_delivers_once(fake_nylas):  # noqa: F
 
 
 def test_timeout_after_delivery_then_retry_is_replayed(fake_nylas, settings):  # noqa: F811
-    settings.NYLAS_TIMEOUT_SECONDS = 1
+    settings.NYLAS_TIMEOUT_SECONDS = 0.5
     connection = EmailConnectionFactory(grant_id="g-fake")
-    fake_nylas.fail_next(deliver_then_hang=1.5)
+    fake_nylas.fail_next(deliver_then_hang=1.0)
     with pytest.raises(RetryableSendError):
         _send(connection, key="row-2")
     sent = _send(connection, key="row-2")

@@ -51,7 +51,10 @@ class FakeOpenAI:
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/v1"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        # shutdown() waits out a poll of serve_forever (0.5 s by default) on every teardown.
+        threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        ).start()
 
     def answer(self, content: str | None = None, **kwargs) -> None:
         self.answers.append(Answer(content=content, **kwargs))

@@ -65,8 +65,8 @@ def test_send_selected_retries_from_the_first_attempts_connection(
     admin_client, company, fake_nylas, eager_celery, django_capture_on_commit_callbacks, settings
 ):
     row = ready_row(company)
-    settings.NYLAS_TIMEOUT_SECONDS = 1
-    fake_nylas.fail_next(deliver_then_hang=1.5)
+    settings.NYLAS_TIMEOUT_SECONDS = 0.5
+    fake_nylas.fail_next(deliver_then_hang=1.0)
     run_action(admin_client, "send_selected", [row], django_capture_on_commit_callbacks)
     row.refresh_from_db()
     assert row.status == Status.READY and row.attempts == 1

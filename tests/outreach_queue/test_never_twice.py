@@ -114,9 +114,9 @@ def test_400_ends_failed_and_is_not_retried(api, company, fake_nylas):
 
 
 def test_timeout_after_delivery_then_resend_is_replayed_not_redelivered(api, company, fake_nylas, settings):
-    settings.NYLAS_TIMEOUT_SECONDS = 1
+    settings.NYLAS_TIMEOUT_SECONDS = 0.5
     row = ready_row(company)
-    fake_nylas.fail_next(deliver_then_hang=1.5)
+    fake_nylas.fail_next(deliver_then_hang=1.0)
     assert api.post(send_url(company, row), {}, format="json").status_code == 502
     response = api.post(send_url(company, row), {}, format="json")
     assert response.status_code == 200 and response.json()["status"] == "sent"
@@ -175,8 +175,8 @@ def test_reconciler_leaves_a_row_that_is_still_being_sent(company, fake_nylas):
 
 
 def _timeout_after_delivery(api, company, row, settings, fake_nylas, **body):
-    settings.NYLAS_TIMEOUT_SECONDS = 1
-    fake_nylas.fail_next(deliver_then_hang=1.5)
+    settings.NYLAS_TIMEOUT_SECONDS = 0.5
+    fake_nylas.fail_next(deliver_then_hang=1.0)
     assert api.post(send_url(company, row), body, format="json").status_code == 502
 
 
@@ -220,8 +220,8 @@ def test_auto_send_retries_from_the_first_sender_when_the_sequence_sender_change
     sequence = sequence_with_sender(company, auto_send=True)
     first_sender = sequence.sender_connection
     row = ready_row(company, sequence=sequence)
-    settings.NYLAS_TIMEOUT_SECONDS = 1
-    fake_nylas.fail_next(deliver_then_hang=1.5)
+    settings.NYLAS_TIMEOUT_SECONDS = 0.5
+    fake_nylas.fail_next(deliver_then_hang=1.0)
     with pytest.raises(RetryableSendError):
         queue_row_auto_send(row_id=row.pk)
     sequence.sender_connection = EmailConnectionFactory(company=company)

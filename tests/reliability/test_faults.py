@@ -255,7 +255,7 @@ RATE_LIMITED = {"request_id": "r", "error": {"type": "rate_limit_error", "messag
         (dict(status=503, body=b"<html>upstream unavailable</html>"), 502),
         (dict(status=200, body=b'{"request_id": "r", "data": {"id": '), 502),  # truncated JSON
         (dict(status=200, body=b'["not", "an", "object"]'), 502),
-        (dict(deliver_then_hang=1.5), 502),  # slower than NYLAS_TIMEOUT_SECONDS
+        (dict(deliver_then_hang=1.0), 502),  # slower than NYLAS_TIMEOUT_SECONDS
     ],
     ids=["429", "500", "503-html", "truncated-json", "wrong-json", "slow"],
 )
@@ -263,7 +263,7 @@ RATE_LIMITED = {"request_id": "r", "error": {"type": "rate_limit_error", "messag
 def test_nylas_faults_answer_5xx_gateway_codes_and_the_retry_delivers_once(
     api, company, fake_nylas, settings, fault, expected_status
 ):
-    settings.NYLAS_TIMEOUT_SECONDS = 1
+    settings.NYLAS_TIMEOUT_SECONDS = 0.5
     row = ready_row(company)
     url = company_url(company, f"sequences/queue/{row.pk}/send")
     fake_nylas.fail_next(**fault)
