@@ -30,9 +30,8 @@ run: install
 	@$(WITH_DB) $(MAKE) --no-print-directory _serve
 
 # The steps of `make run`, inside the database hold.
-_serve: _migrate
-	@$(PY) manage.py collectstatic --noinput --verbosity 0
-	@$(PY) manage.py seed_demo --json > var/demo.json
+_serve:
+	@$(PY) manage.py prepare_run var/demo.json
 	@$(PY) scripts/print_demo.py var/demo.json
 	@LOG_FORMAT=$${LOG_FORMAT:-text} $(VENV)/bin/honcho start -f Procfile.dev
 
