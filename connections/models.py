@@ -6,13 +6,16 @@ from django.db.models import Q
 from daylit.models import Company, Member
 
 
+class EmailConnectionStatus(models.TextChoices):
+    ACTIVE = "active"
+    REVOKED = "revoked"
+    ERROR = "error"
+
+
 class EmailConnection(models.Model):
     """A mailbox connected through Nylas; the grant id is the only credential we hold for it."""
 
-    class Status(models.TextChoices):
-        ACTIVE = "active"
-        REVOKED = "revoked"
-        ERROR = "error"
+    Status = EmailConnectionStatus
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="email_connections")
@@ -31,7 +34,7 @@ class EmailConnection(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["grant_id"], name="%(app_label)s_%(class)s_grant_unique"),
             models.CheckConstraint(
-                condition=Q(status__in=["active", "revoked", "error"]), name="%(app_label)s_%(class)s_status"
+                condition=Q(status__in=EmailConnectionStatus.values), name="%(app_label)s_%(class)s_status"
             ),
         ]
         indexes = [models.Index(fields=["company", "status"], name="conn_company_status")]

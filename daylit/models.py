@@ -19,12 +19,15 @@ class Company(models.Model):
         return self.name
 
 
+class MemberRole(models.TextChoices):
+    ADMIN = "admin"
+    MEMBER = "member"
+
+
 class Member(models.Model):
     """A user's membership in a company. Its id is what `ar_owner` and connections point at."""
 
-    class Role(models.TextChoices):
-        ADMIN = "admin"
-        MEMBER = "member"
+    Role = MemberRole
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="members")
@@ -36,7 +39,7 @@ class Member(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["company", "user"], name="%(app_label)s_%(class)s_one_per_user"),
             models.CheckConstraint(
-                condition=Q(role__in=["admin", "member"]), name="%(app_label)s_%(class)s_role"
+                condition=Q(role__in=MemberRole.values), name="%(app_label)s_%(class)s_role"
             ),
         ]
 
@@ -70,11 +73,14 @@ class Customer(models.Model):
         return self.name
 
 
+class InvoiceStatus(models.TextChoices):
+    OPEN = "open"
+    PAID = "paid"
+    VOID = "void"
+
+
 class Invoice(models.Model):
-    class Status(models.TextChoices):
-        OPEN = "open"
-        PAID = "paid"
-        VOID = "void"
+    Status = InvoiceStatus
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="invoices")
@@ -101,7 +107,7 @@ class Invoice(models.Model):
                 name="%(app_label)s_%(class)s_due_after_issue",
             ),
             models.CheckConstraint(
-                condition=Q(status__in=["open", "paid", "void"]), name="%(app_label)s_%(class)s_status"
+                condition=Q(status__in=InvoiceStatus.values), name="%(app_label)s_%(class)s_status"
             ),
             models.CheckConstraint(
                 condition=Q(status="paid", paid_at__isnull=False) | ~Q(status="paid"),

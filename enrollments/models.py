@@ -7,17 +7,20 @@ from django.db.models.lookups import LessThanOrEqual
 
 from connections.models import EmailConnection
 from daylit.models import Company, Customer, Invoice, Member
-from sequences.models import SUBJECT_MAX_LENGTH, Sequence, SequenceStep
+from sequences.models import SUBJECT_MAX_LENGTH, Sequence, SequenceStep, StepType
 
 # A threaded follow-up is sent as "Re: <first subject>", which may come back to `ready` after a
 # retryable failure: the database allows that much more than SUBJECT_MAX_LENGTH on a ready row.
 READY_SUBJECT_MAX_LENGTH = SUBJECT_MAX_LENGTH + len("Re: ")
 
 
+class EnrollmentStatus(models.TextChoices):
+    ACTIVE = "active"
+    COMPLETED = "completed"
+
+
 class Enrollment(models.Model):
-    class Status(models.TextChoices):
-        ACTIVE = "active"
-        COMPLETED = "completed"
+    Status = EnrollmentStatus
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     # No single-column indexes where a composite index below starts with the column: fewer btrees to
@@ -48,7 +51,7 @@ class Enrollment(models.Model):
                 name="%(app_label)s_%(class)s_one_active",
             ),
             models.CheckConstraint(
-                condition=Q(status__in=["active", "completed"]), name="%(app_label)s_%(class)s_status"
+                condition=Q(status__in=EnrollmentStatus.values), name="%(app_label)s_%(class)s_status"
             ),
             models.CheckConstraint(
                 condition=Q(status="active", completed_at__isnull=True)
@@ -67,20 +70,23 @@ class Enrollment(models.Model):
         return f"{self.customer_id} in {self.sequence_id} ({self.status})"
 
 
+class ScheduledStepStatus(models.TextChoices):
+    SCHEDULED = "scheduled"
+    READY = "ready"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+
+
 class ScheduledStep(models.Model):
     """One step of one enrollment: a row of the outreach queue.
 
     The enrollments app creates rows; the queue app owns every move after `scheduled`.
     """
 
-    class Status(models.TextChoices):
-        SCHEDULED = "scheduled"
-        READY = "ready"
-        SENDING = "sending"
-        SENT = "sent"
-        FAILED = "failed"
-        COMPLETED = "completed"
-        CANCELLED = "cancelled"
+    Status = ScheduledStepStatus
 
     END_STATES = (Status.SENT, Status.FAILED, Status.COMPLETED, Status.CANCELLED)
 
@@ -143,13 +149,11 @@ class ScheduledStep(models.Model):
                 fields=["enrollment", "step"], name="%(app_label)s_%(class)s_one_per_step"
             ),
             models.CheckConstraint(
-                condition=Q(
-                    status__in=["scheduled", "ready", "sending", "sent", "failed", "completed", "cancelled"]
-                ),
+                condition=Q(status__in=ScheduledStepStatus.values),
                 name="%(app_label)s_%(class)s_status",
             ),
             models.CheckConstraint(
-                condition=Q(step_type__in=["reminder", "call", "task"]),
+                condition=Q(step_type__in=StepType.values),
                 name="%(app_label)s_%(class)s_step_type",
             ),
             models.CheckConstraint(

@@ -13,19 +13,24 @@ MAX_OFFSET_DAYS = 3650
 # Ready rows keep a lowercased copy in the queue's covering index, and a B-tree entry must fit in a
 # third of a page (2,704 bytes): 600 characters of up to 4 UTF-8 bytes fit beside the other columns.
 SUBJECT_MAX_LENGTH = 600
+# A sequence with no time zone of its own schedules in this one (API, admin and the model agree).
+DEFAULT_TIMEZONE = "America/New_York"
+
+
+class SequenceStatus(models.TextChoices):
+    DRAFT = "draft"
+    ACTIVE = "active"
+    ARCHIVED = "archived"
 
 
 class Sequence(models.Model):
-    class Status(models.TextChoices):
-        DRAFT = "draft"
-        ACTIVE = "active"
-        ARCHIVED = "archived"
+    Status = SequenceStatus
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="sequences")
     name = models.CharField(max_length=200)
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.DRAFT)
-    timezone = models.CharField(max_length=64, default="America/New_York")
+    timezone = models.CharField(max_length=64, default=DEFAULT_TIMEZONE)
     send_followups_in_thread = models.BooleanField(default=False)
     sender_connection = models.ForeignKey(
         EmailConnection, null=True, blank=True, on_delete=models.SET_NULL, related_name="sequences"
@@ -41,7 +46,7 @@ class Sequence(models.Model):
         constraints = [
             models.UniqueConstraint(Lower("name"), "company", name="%(app_label)s_%(class)s_name_ci_unique"),
             models.CheckConstraint(
-                condition=Q(status__in=["draft", "active", "archived"]), name="%(app_label)s_%(class)s_status"
+                condition=Q(status__in=SequenceStatus.values), name="%(app_label)s_%(class)s_status"
             ),
         ]
         indexes = [models.Index(fields=["company", "-created_at"], name="sequence_company_new")]
@@ -50,11 +55,14 @@ class Sequence(models.Model):
         return self.name
 
 
+class StepType(models.TextChoices):
+    REMINDER = "reminder"
+    CALL = "call"
+    TASK = "task"
+
+
 class SequenceStep(models.Model):
-    class StepType(models.TextChoices):
-        REMINDER = "reminder"
-        CALL = "call"
-        TASK = "task"
+    StepType = StepType
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     sequence = models.ForeignKey(Sequence, on_delete=models.CASCADE, related_name="steps")
@@ -78,7 +86,7 @@ class SequenceStep(models.Model):
                 name="%(app_label)s_%(class)s_offset_days_range",
             ),
             models.CheckConstraint(
-                condition=Q(step_type__in=["reminder", "call", "task"]),
+                condition=Q(step_type__in=StepType.values),
                 name="%(app_label)s_%(class)s_step_type",
             ),
             # offset_time is a time of day to the minute ("HH:MM"): no seconds stored.
