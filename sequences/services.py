@@ -20,11 +20,10 @@ from daylit.errors import BadRequest, Conflict, violates
 from daylit.models import Company
 from sequences import hooks
 from sequences.drafting import step_needs_provider
-from sequences.models import Sequence, SequenceStep
+from sequences.models import DEFAULT_TIMEZONE, Sequence, SequenceStep
 from sequences.signals import sequence_archived
 from sequences.templating import FIELD_HTML, FIELD_PLAIN, FIELD_SUBJECT, template_errors
 
-DEFAULT_TIMEZONE = "America/New_York"
 NAME_CONSTRAINT = "sequences_sequence_name_ci_unique"
 
 # Settings copied by duplicate_from unless the request gives them.

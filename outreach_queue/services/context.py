@@ -8,12 +8,12 @@ import datetime
 from collections import defaultdict
 from collections.abc import Iterable
 from uuid import UUID
-from zoneinfo import ZoneInfo
 
 from django.db import connection as db_connection
 
 from connections.models import EmailConnection
 from daylit.models import Invoice
+from enrollments.scheduling import local_today
 from sequences.templating import build_context
 
 ROW_FIELDS = (
@@ -41,7 +41,7 @@ class RowContexts:
 
     def today(self, zone: str) -> datetime.date:
         if zone not in self._today_by_zone:
-            self._today_by_zone[zone] = local_today(zone, self.now)
+            self._today_by_zone[zone] = local_today(zone, now=self.now)
         return self._today_by_zone[zone]
 
     def context_for(self, row: dict) -> dict:
@@ -63,13 +63,6 @@ class RowContexts:
             enrollment_start_date=row["enrollment__start_date"],
             today=self.today(row["sequence__timezone"]),
         )
-
-
-def local_today(zone: str, now: datetime.datetime) -> datetime.date:
-    try:
-        return now.astimezone(ZoneInfo(zone)).date()
-    except (ValueError, KeyError):
-        return now.date()
 
 
 def sender_identities(connection_ids: Iterable[UUID]) -> dict[UUID, tuple[str, str]]:
