@@ -1,13 +1,11 @@
-"""Reads of the enrollments app, including the answers it gives to `sequences.hooks`."""
+"""Reads of the enrollments app."""
 
-from collections.abc import Iterable
 from typing import Any
-from uuid import UUID
 
 from django.db.models import QuerySet
 
 from daylit.models import Company
-from enrollments.models import Enrollment, ScheduledStep
+from enrollments.models import Enrollment
 
 
 def enrollment_list(*, company: Company, filters: dict[str, Any]) -> QuerySet[Enrollment]:
@@ -22,13 +20,3 @@ def enrollment_list(*, company: Company, filters: dict[str, Any]) -> QuerySet[En
     return queryset.order_by("-created_at", "-id")
 
 
-def steps_with_history(step_ids: Iterable[UUID]) -> set[UUID]:
-    """Ids among `step_ids` of steps any enrollment was ever scheduled with (one query)."""
-    ids = list(step_ids)
-    if not ids:
-        return set()
-    return set(ScheduledStep.objects.filter(step_id__in=ids).values_list("step_id", flat=True).distinct())
-
-
-def active_enrollment_count(sequence_id: UUID) -> int:
-    return Enrollment.objects.filter(sequence_id=sequence_id, status=Enrollment.Status.ACTIVE).count()

@@ -5,10 +5,11 @@ from rest_framework.exceptions import ValidationError as ApiValidationError
 
 from connections.models import EmailConnection
 from daylit.errors import Conflict
-from sequences import hooks, services
+from sequences import services
 from sequences.api.serializers import HourMinuteField
 from sequences.drafting import step_needs_provider
 from sequences.models import Sequence, SequenceStep
+from sequences.selectors import steps_with_history
 from sequences.templating import template_errors
 
 
@@ -43,7 +44,7 @@ class StepInlineFormSet(forms.BaseInlineFormSet):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.history_ids = hooks.steps_with_history(self.get_queryset().values_list("pk", flat=True))
+        self.history_ids = steps_with_history(self.get_queryset().values_list("pk", flat=True))
 
     def _construct_form(self, i, **kwargs):
         form = super()._construct_form(i, **kwargs)

@@ -5,13 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from uuid import UUID
 
-from django.db.models import QuerySet, Value
+from django.db.models import Exists, OuterRef, QuerySet, Value
 from django.db.models.functions import Lower
 
 from connections.models import EmailConnection
 from daylit.errors import NotFound
 from daylit.models import Company
-from sequences import hooks
 from sequences.models import Sequence, SequenceStep
 
 
@@ -50,10 +49,26 @@ def step_get(*, sequence: Sequence, step_id: UUID) -> SequenceStep:
     return step
 
 
+def steps_with_history(step_ids: Iterable[UUID]) -> set[UUID]:
+    """Ids, among `step_ids`, of steps any enrollment was ever scheduled with (one query).
+
+    Read through the reverse relation the enrollments app declares on SequenceStep (`scheduled_steps`),
+    so this app asks without importing the app above it."""
+    ids = list(step_ids)
+    if not ids:
+        return set()
+    rows = SequenceStep.scheduled_steps.rel.related_model.objects.filter(step_id=OuterRef("pk"))
+    return set(SequenceStep.objects.filter(Exists(rows), pk__in=ids).values_list("pk", flat=True))
+
+
+def active_enrollment_count(sequence: Sequence) -> int:
+    """Active enrollments of the sequence, through the reverse relation `enrollments`."""
+    return sequence.enrollments.filter(status="active").count()
+
+
 def step_history_ids(*, steps: Iterable[SequenceStep]) -> set[UUID]:
-    """Ids of the given steps that have history: one provider call (one query) for all of them."""
-    ids = [step.pk for step in steps]
-    return hooks.steps_with_history(ids) if ids else set()
+    """Ids of the given steps that have history: one query for all of them."""
+    return steps_with_history(step.pk for step in steps)
 
 
 def sender_choices(*, company: Company) -> QuerySet[EmailConnection]:
@@ -72,6 +87,6 @@ def sequence_overview(*, sequence: Sequence) -> dict:
         "sequence": sequence,
         "steps": steps,
         "history_ids": step_history_ids(steps=steps),
-        "active_enrollment_count": hooks.active_enrollment_count(sequence.pk),
+        "active_enrollment_count": active_enrollment_count(sequence),
         "email_connections": list(sender_choices(company=sequence.company)),
     }

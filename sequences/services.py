@@ -18,9 +18,9 @@ from rest_framework.exceptions import ValidationError
 from connections.models import EmailConnection
 from daylit.errors import BadRequest, Conflict, violates
 from daylit.models import Company
-from sequences import hooks
 from sequences.drafting import step_needs_provider
 from sequences.models import DEFAULT_TIMEZONE, Sequence, SequenceStep
+from sequences.selectors import steps_with_history
 from sequences.signals import sequence_archived
 from sequences.templating import FIELD_HTML, FIELD_PLAIN, FIELD_SUBJECT, template_errors
 
@@ -232,7 +232,7 @@ def step_update(*, step: SequenceStep, data: dict[str, Any]) -> SequenceStep:
         _lock_sequence(step.sequence_id)
         locked = SequenceStep.objects.select_for_update().get(pk=step.pk)
         changed = {field for field, value in fields.items() if getattr(locked, field) != value}
-        if changed - HISTORY_SAFE_FIELDS and locked.pk in hooks.steps_with_history([locked.pk]):
+        if changed - HISTORY_SAFE_FIELDS and locked.pk in steps_with_history([locked.pk]):
             blocked = ", ".join(sorted(changed - HISTORY_SAFE_FIELDS))
             raise Conflict(
                 f"This step has history: only label and is_active can change (not {blocked}).",
@@ -252,7 +252,7 @@ def step_delete(*, step: SequenceStep) -> None:
     )
     with transaction.atomic():
         _lock_sequence(step.sequence_id)
-        if step.pk in hooks.steps_with_history([step.pk]):
+        if step.pk in steps_with_history([step.pk]):
             raise conflict
         try:
             with transaction.atomic():

@@ -8,8 +8,8 @@ from daylit.models import Invoice
 from daylit.services import invoice_update
 from enrollments import services
 from enrollments.models import Enrollment, ScheduledStep
-from sequences import hooks
 from sequences.models import Sequence
+from sequences.selectors import active_enrollment_count, steps_with_history
 from sequences.signals import sequence_archived
 from tests.factories.core import CustomerFactory, InvoiceFactory
 from tests.factories.enrollments import EnrollmentFactory, ScheduledStepFactory, active_sequence_with_steps
@@ -195,13 +195,14 @@ def test_paying_leaves_other_customers_alone(company, sequence):
     assert Enrollment.objects.get(customer=payer).stop_reason == "paid"
 
 
-def test_hooks_answer_for_sequences(company, sequence):
+def test_sequences_see_history_and_enrollments_through_reverse_relations(company, sequence):
     steps = list(sequence.steps.all())
     unused = SequenceStepFactory(sequence=sequence, is_active=False)
-    assert hooks.steps_with_history([s.pk for s in steps]) == set()
+    assert steps_with_history([s.pk for s in steps]) == set()
+    assert active_enrollment_count(sequence) == 0
     services.enrollment_create(sequence=sequence, customer=CustomerFactory(company=company))
-    assert hooks.steps_with_history([s.pk for s in steps] + [unused.pk]) == {s.pk for s in steps}
-    assert hooks.active_enrollment_count(sequence.pk) == 1
+    assert steps_with_history([s.pk for s in steps] + [unused.pk]) == {s.pk for s in steps}
+    assert active_enrollment_count(sequence) == 1
 
 
 # --- bulk ------------------------------------------------------------------------------------------
