@@ -350,12 +350,12 @@ def test_send_without_recipient_is_400(api, company):
 
 def test_search_keeps_every_match_when_the_id_list_is_cut(api, company, monkeypatch):
     """More matching customers than are inlined: the narrow plan must switch to a subquery, not drop any."""
-    from outreach_queue import selectors
+    from outreach_queue import search
     from tests.factories.core import CustomerFactory as Customers
     from tests.factories.core import InvoiceFactory as Invoices
     from tests.outreach_queue.helpers import ready_row as make_ready
 
-    monkeypatch.setattr(selectors, "MAX_INLINE_IDS", 3)
+    monkeypatch.setattr(search, "MAX_INLINE_IDS", 3)
     for n in range(6):
         customer = Customers(company=company, name=f"Zebra Traders {n}")
         Invoices(customer=customer)

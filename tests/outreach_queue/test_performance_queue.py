@@ -14,7 +14,7 @@ from django.test.utils import CaptureQueriesContext
 
 from daylit.models import Customer
 from enrollments.models import ScheduledStep
-from outreach_queue import selectors
+from outreach_queue import search
 from tests.factories.core import CustomerFactory, InvoiceFactory, MemberFactory
 from tests.factories.sequences import SequenceFactory
 from tests.outreach_queue.helpers import due_row
@@ -143,7 +143,7 @@ def test_history_search_reads_subjects_too(api, company, settings, search_rows, 
 def test_a_search_matching_more_customers_than_are_inlined_misses_none(api, company, settings):
     settings.QUEUE_NARROW_SEARCH_ROWS = 0
     Customer.objects.bulk_create(
-        Customer(company=company, name=f"Filler Gnu {i}") for i in range(selectors.MAX_INLINE_IDS)
+        Customer(company=company, name=f"Filler Gnu {i}") for i in range(search.MAX_INLINE_IDS)
     )
     last = due_row(company, customer=CustomerFactory(company=company, name="Zz Gnu last"))
     InvoiceFactory(customer=last.customer)
@@ -170,7 +170,7 @@ def test_list_with_filters_and_search_has_a_fixed_number_of_queries(
 
 
 def test_planner_statistics_are_read_once_per_interval(api, company, monkeypatch):
-    monkeypatch.setattr(selectors, "_stats_memo", [0.0, None])
+    monkeypatch.setattr(search, "_stats_memo", [0.0, None])
 
     def statistics_reads():
         with CaptureQueriesContext(connection) as queries:
@@ -179,7 +179,7 @@ def test_planner_statistics_are_read_once_per_interval(api, company, monkeypatch
 
     assert statistics_reads() == 1
     assert statistics_reads() == 0
-    monkeypatch.setattr(selectors, "STATS_TTL_SECONDS", 0)
+    monkeypatch.setattr(search, "STATS_TTL_SECONDS", 0)
     assert statistics_reads() == 1
 
 
