@@ -8,4 +8,4 @@ class DaylitConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from daylit import schema  # noqa: F401  (registers the OpenAPI auth extension)
+        from daylit import schema  # noqa: F401  (registers the OpenAPI extensions)

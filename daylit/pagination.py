@@ -1,11 +1,14 @@
 """The list shape of the whole API: `{"count", "page", "page_size", "data"}`.
 
-`page` >= 1 and `page_size` 1..100 (default 20); anything else is a 400 naming the parameter.
+`page` >= 1 and `page_size` 1..100 (default 20); anything else (an empty `?page=` too) is a 400
+naming the parameter.
 A page past the end is an empty `data`, not a 404.
 """
 
 from rest_framework import pagination, serializers
 from rest_framework.response import Response
+
+from daylit.api.query import validated_query
 
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
@@ -18,10 +21,9 @@ class PageParams(serializers.Serializer):
 
 class CountPagePagination(pagination.BasePagination):
     def paginate_queryset(self, queryset, request, view=None):
-        params = PageParams(data=request.query_params)
-        params.is_valid(raise_exception=True)
-        self.page = params.validated_data["page"]
-        self.page_size = params.validated_data["page_size"]
+        params = validated_query(request.query_params, PageParams)
+        self.page = params["page"]
+        self.page_size = params["page_size"]
         self.count = queryset.count()
         start = (self.page - 1) * self.page_size
         if start >= self.count:

@@ -16,6 +16,7 @@ from connections.api.serializers import (
     OAuthStartResponse,
 )
 from daylit.api.base import CompanyScopedAPIView
+from daylit.api.query import list_schema
 from daylit.errors import BadRequest, DomainError
 
 WEBHOOK_ACK = inline_serializer(
@@ -39,9 +40,7 @@ class WebhookNotConfigured(DomainError):
 class EmailConnectionListView(CompanyScopedAPIView):
     serializer_class = EmailConnectionSerializer
 
-    @extend_schema(
-        summary="List the company's email connections", responses=EmailConnectionSerializer(many=True)
-    )
+    @list_schema(EmailConnectionSerializer, summary="List the company's email connections")
     def get(self, request, company_id):
         return self.paginated(
             selectors.email_connection_list(company=self.company), EmailConnectionSerializer

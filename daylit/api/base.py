@@ -2,6 +2,7 @@
 
 from rest_framework import generics, serializers
 
+from daylit.api.query import validated_query
 from daylit.api.strict import json_type_errors
 from daylit.errors import NotFound
 from daylit.models import Company, Member
@@ -40,9 +41,7 @@ class CompanyScopedAPIView(generics.GenericAPIView):
 
     def parse_query(self, serializer_class: type[serializers.Serializer]) -> dict:
         """Validate query parameters like a body: a bad filter is a 400 naming the parameter."""
-        query = serializer_class(data=self.request.query_params)
-        query.is_valid(raise_exception=True)
-        return query.validated_data
+        return validated_query(self.request.query_params, serializer_class)
 
     def parse_body(self, serializer_class: type[serializers.Serializer], **kwargs) -> dict:
         """Validate the JSON body: wrong JSON types first (DRF would coerce them), then the serializer."""

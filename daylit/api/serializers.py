@@ -18,7 +18,9 @@ class CustomerSerializer(serializers.ModelSerializer):
 
 
 class CustomerFilters(serializers.Serializer):
-    search = serializers.CharField(required=False, max_length=200)
+    search = serializers.CharField(
+        required=False, max_length=200, help_text="Substring of the name, any case."
+    )
     ar_owner_id = serializers.UUIDField(required=False)
 
 

@@ -1,10 +1,10 @@
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.response import Response
 
 from daylit import selectors, services
 from daylit.api.base import CompanyScopedAPIView
+from daylit.api.query import list_schema
 from daylit.api.serializers import CustomerFilters, CustomerSerializer, InvoiceFilters, InvoiceSerializer
 from daylit.models import Customer, Invoice
 
@@ -12,7 +12,7 @@ from daylit.models import Customer, Invoice
 class CustomerListCreateView(CompanyScopedAPIView):
     serializer_class = CustomerSerializer
 
-    @extend_schema(parameters=[CustomerFilters], responses=CustomerSerializer(many=True))
+    @list_schema(CustomerSerializer, CustomerFilters)
     def get(self, request, company_id):
         filters = self.parse_query(CustomerFilters)
         return self.paginated(
@@ -44,7 +44,7 @@ class CustomerDetailView(CompanyScopedAPIView):
 class InvoiceListCreateView(CompanyScopedAPIView):
     serializer_class = InvoiceSerializer
 
-    @extend_schema(parameters=[InvoiceFilters], responses=InvoiceSerializer(many=True))
+    @list_schema(InvoiceSerializer, InvoiceFilters)
     def get(self, request, company_id):
         filters = self.parse_query(InvoiceFilters)
         return self.paginated(

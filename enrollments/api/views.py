@@ -6,6 +6,7 @@ from rest_framework import status
 from rest_framework.response import Response
 
 from daylit.api.base import CompanyScopedAPIView
+from daylit.api.query import list_schema
 from enrollments import selectors, services
 from enrollments.api.serializers import (
     BulkEnrollInput,
@@ -28,7 +29,7 @@ class EnrollmentListCreateView(CompanyScopedAPIView):
 
     serializer_class = EnrollmentSerializer
 
-    @extend_schema(parameters=[EnrollmentFilters], responses=EnrollmentSerializer(many=True))
+    @list_schema(EnrollmentSerializer, EnrollmentFilters)
     def get(self, request, company_id):
         filters = self.parse_query(EnrollmentFilters)
         return self.paginated(

@@ -4,6 +4,7 @@ from rest_framework import serializers
 
 from connections.models import EmailConnection
 from daylit.api.base import CompanyScopedField
+from daylit.api.fields import UUID_PATTERN, CommaSeparatedField
 from enrollments.models import ScheduledStep
 from outreach_queue.selectors import CATEGORY_STATUSES, UNASSIGNED
 from sequences.models import SUBJECT_MAX_LENGTH, SequenceStep
@@ -51,24 +52,22 @@ class QueueRowSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class ArOwnerField(serializers.CharField):
+class ArOwnerField(CommaSeparatedField):
     """`?ar_owner=<member uuid>,__unassigned__` -> list of strings; anything else is a 400 naming it."""
 
-    def to_internal_value(self, data):
-        values = [v.strip() for v in super().to_internal_value(data).split(",") if v.strip()]
-        bad = []
-        for value in values:
-            if value == UNASSIGNED:
-                continue
-            try:
-                uuid.UUID(value)
-            except ValueError:
-                bad.append(value)
-        if bad:
-            raise serializers.ValidationError(
-                f"Not a member id or {UNASSIGNED}: {', '.join(bad)}.", code="invalid"
-            )
-        return values
+    item_pattern = f"{UNASSIGNED}|{UUID_PATTERN}"
+
+    def valid_item(self, value: str) -> bool:
+        if value == UNASSIGNED:
+            return True
+        try:
+            uuid.UUID(value)
+        except ValueError:
+            return False
+        return True
+
+    def invalid_message(self, bad: list[str]) -> str:
+        return f"Not a member id or {UNASSIGNED}: {', '.join(bad)}."
 
 
 class QueueFilters(serializers.Serializer):
@@ -77,8 +76,12 @@ class QueueFilters(serializers.Serializer):
     sequence_id = serializers.UUIDField(required=False)
     enrollment_id = serializers.UUIDField(required=False)
     customer_id = serializers.UUIDField(required=False)
-    ar_owner = ArOwnerField(required=False, max_length=4000)
-    search = serializers.CharField(required=False, max_length=200, allow_blank=True, trim_whitespace=True)
+    ar_owner = ArOwnerField(max_length=4000, help_text=f"Comma list of member ids and/or {UNASSIGNED}.")
+    search = serializers.CharField(
+        required=False,
+        max_length=200,
+        help_text="Substring of the sequence name, step label, customer name or subject, any case.",
+    )
 
 
 def single_line(value: str) -> str:

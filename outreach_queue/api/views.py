@@ -2,6 +2,7 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.response import Response
 
 from daylit.api.base import CompanyScopedAPIView
+from daylit.api.query import list_schema
 from outreach_queue import selectors, services
 from outreach_queue.api.serializers import (
     QueueCompleteSerializer,
@@ -18,9 +19,9 @@ _CONFLICT = OpenApiResponse(description="The row's state does not allow this mov
 class QueueListView(CompanyScopedAPIView):
     serializer_class = QueueRowSerializer
 
-    @extend_schema(
-        parameters=[QueueFilters],
-        responses=QueueRowSerializer(many=True),
+    @list_schema(
+        QueueRowSerializer,
+        QueueFilters,
         operation_id="companies_sequences_queue_list",
         summary="Get queue",
         description="Promotes the company's due rows, then lists one category (ready, upcoming, history).",

@@ -101,7 +101,7 @@ class SequenceActionSerializer(serializers.Serializer):
 
 
 class SequenceFilters(serializers.Serializer):
-    status = CommaSeparatedChoiceField(Sequence.Status.values, help_text="Comma list, e.g. active,draft.")
+    status = CommaSeparatedChoiceField(Sequence.Status.values)
     search = serializers.CharField(
         required=False, max_length=200, help_text="Substring of the name, any case."
     )

@@ -5,6 +5,7 @@ from rest_framework import status
 from rest_framework.response import Response
 
 from daylit.api.base import CompanyScopedAPIView
+from daylit.api.query import list_schema
 from sequences import selectors, services
 from sequences.api.serializers import (
     SequenceActionSerializer,
@@ -22,7 +23,7 @@ CONFLICT = OpenApiResponse(description='{"detail", "code"}: the request conflict
 class SequenceListCreateView(CompanyScopedAPIView):
     serializer_class = SequenceSerializer
 
-    @extend_schema(parameters=[SequenceFilters], responses=SequenceSerializer(many=True))
+    @list_schema(SequenceSerializer, SequenceFilters)
     def get(self, request, company_id):
         filters = self.parse_query(SequenceFilters)
         return self.paginated(
@@ -81,7 +82,7 @@ class SequenceOverviewView(CompanyScopedAPIView):
 class StepListCreateView(CompanyScopedAPIView):
     serializer_class = StepSerializer
 
-    @extend_schema(responses=StepSerializer(many=True))
+    @list_schema(StepSerializer)
     def get(self, request, company_id, sequence_id):
         sequence = selectors.sequence_get(company=self.company, sequence_id=sequence_id)
         page = self.paginate_queryset(selectors.step_list(sequence=sequence))
