@@ -172,6 +172,12 @@ class ScheduledStep(models.Model):
             models.Index(
                 fields=["provider_thread_id"], condition=~Q(provider_thread_id=""), name="sched_thread"
             ),
+            # Every reply and bounce finds its row by the provider's message id.
+            models.Index(
+                fields=["provider_message_id"],
+                condition=~Q(provider_message_id=""),
+                name="sched_provider_message",
+            ),
             models.Index(
                 fields=["sender_connection"],
                 condition=Q(sender_connection__isnull=False),

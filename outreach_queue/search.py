@@ -50,6 +50,7 @@ def search_condition(*, company: Company, search: str, statuses: list[str]) -> t
     - ready: the tab's covering index carries `subject_lower` (queue.0005), so the count and the
       page's ids are one index-only scan that tests every arm on the index entries, whatever the
       term matches: no heap visit per candidate.
+    - upcoming: names only; its rows have no subject yet.
     - upcoming and history, whose indexes do not carry the subject, by how many rows the name
       matches can reach: few (setting `QUEUE_NARROW_SEARCH_ROWS`), and PostgreSQL ORs bitmap scans
       of the big table (trigram on the subject, btree on customer/sequence/step), cheap for a few
@@ -80,6 +81,9 @@ def search_condition(*, company: Company, search: str, statuses: list[str]) -> t
         return names | subject, False
     rows_per_id = _rows_per_id()
     reach = sum(len(ids) * rows_per_id.get(field, 1.0) for field, ids in found.items())
+    if statuses == [ScheduledStep.Status.SCHEDULED]:
+        # Scheduled rows have no subject until promotion renders one (queue.0008 dropped the index).
+        return names, reach <= settings.QUEUE_NARROW_SEARCH_ROWS
     if reach <= settings.QUEUE_NARROW_SEARCH_ROWS:
         return names | subject, True
     # The subject matches are resolved once (trigram index of the tab), not once by the count and

@@ -8,9 +8,12 @@
   statistics once per interval.
 """
 
+import datetime
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from daylit.models import Customer
 from enrollments.models import ScheduledStep
@@ -185,3 +188,16 @@ def test_planner_statistics_are_read_once_per_interval(api, company, monkeypatch
 
 def company_customer_url(company, customer):
     return f"/api/companies/{company.pk}/customers/{customer.pk}"
+
+
+@pytest.mark.parametrize("narrow_rows", [10_000, 0], ids=["narrow-plan", "broad-plan"])
+def test_an_upcoming_search_matches_names_and_never_reads_subjects(api, company, settings, narrow_rows):
+    """Scheduled rows have no subject yet (queue.0008 dropped that tab's subject index)."""
+    settings.QUEUE_NARROW_SEARCH_ROWS = narrow_rows
+    later = timezone.now() + datetime.timedelta(days=3)
+    upcoming = due_row(company, status=ScheduledStep.Status.SCHEDULED, scheduled_for=later)
+    upcoming.customer.name = "Upcoming Ibex Ltd"
+    upcoming.customer.save()
+    with CaptureQueriesContext(connection) as queries:
+        assert _ids(api, company, search="ibex", category="upcoming") == {str(upcoming.pk)}
+    assert not [q["sql"] for q in queries.captured_queries if "subject_lower" in q["sql"]]
