@@ -80,6 +80,16 @@ class ScheduledStepStatus(models.TextChoices):
     CANCELLED = "cancelled"
 
 
+# The end states: the queue's history tab, and the partial indexes that serve it (queue.0002-0006
+# spell the same list in SQL, as migrations must stay as they ran).
+HISTORY_STATUSES = (
+    ScheduledStepStatus.SENT,
+    ScheduledStepStatus.COMPLETED,
+    ScheduledStepStatus.CANCELLED,
+    ScheduledStepStatus.FAILED,
+)
+
+
 class ScheduledStep(models.Model):
     """One step of one enrollment: a row of the outreach queue.
 

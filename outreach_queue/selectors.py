@@ -7,7 +7,7 @@ from django.db.models import Q, QuerySet, Sum
 
 from daylit.errors import NotFound
 from daylit.models import Company
-from enrollments.models import ScheduledStep
+from enrollments.models import HISTORY_STATUSES, ScheduledStep
 from outreach_queue.models import StatusCount
 from outreach_queue.search import search_condition, sorted_not_walked
 
@@ -17,7 +17,7 @@ UNASSIGNED = "__unassigned__"
 CATEGORY_STATUSES = {
     "ready": [Status.READY],
     "upcoming": [Status.SCHEDULED],
-    "history": [Status.SENT, Status.COMPLETED, Status.CANCELLED, Status.FAILED],
+    "history": list(HISTORY_STATUSES),
 }
 CATEGORY_ORDER = {
     "ready": ("scheduled_for", "id"),

@@ -3,6 +3,8 @@
 import pytest
 from django.db import connection
 
+from enrollments.models import HISTORY_STATUSES, ScheduledStep
+
 pytestmark = pytest.mark.django_db
 
 
@@ -24,3 +26,21 @@ def test_the_upcoming_tab_has_no_subject_index():
         names = {row[0] for row in cursor.fetchall()}
     assert {"queue_subject_ready", "queue_subject_history", "sched_provider_message"} <= names
     assert "queue_subject_upcoming" not in names
+
+
+def test_the_history_indexes_cover_exactly_the_history_statuses():
+    """Migrations spell the end states in SQL; they must stay the model's HISTORY_STATUSES."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'enrollments_scheduledstep' "
+            "AND indexname LIKE 'queue_%%history%%'"
+        )
+        definitions = dict(cursor.fetchall())
+    assert definitions
+    for name, definition in definitions.items():
+        spelled = {
+            value
+            for value in ScheduledStep.Status.values
+            if f"'{value}'" in definition
+        }
+        assert spelled == set(HISTORY_STATUSES), name
