@@ -3,23 +3,17 @@
 Nylas is called outside any transaction: decide, call, then record the outcome in a short one.
 """
 
-import logging
 from typing import Any
-from uuid import UUID
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
 from django.utils import timezone
-from kombu.exceptions import OperationalError as KombuOperationalError
 from nylas.models.errors import AbstractNylasApiError
 
-from connections.models import EmailConnection, WebhookDelivery
+from connections.models import EmailConnection
 from connections.nylas_client import nylas_client, nylas_configured
 from connections.upstream import NYLAS_CALL_ERRORS, nylas_error_to_domain
 from daylit.errors import Conflict, Forbidden
 from daylit.models import Member
-
-logger = logging.getLogger(__name__)
 
 
 def _ensure_can_manage(*, connection: EmailConnection, member: Member) -> None:
@@ -131,72 +125,3 @@ def email_connection_set_status_by_grant(*, grant_id: str, status: str) -> str:
         if changed
         else f"no change: connection already {connection.status}"
     )
-
-
-def webhook_delivery_record(*, envelope: dict[str, Any]) -> tuple[WebhookDelivery, bool]:
-    """Store one verified notification and enqueue its processing after commit; returns (row, created).
-
-    The unique `notification_id` dedupes Nylas's at-least-once delivery: a repeat only bumps
-    `duplicates`, and is enqueued again only if the first one was never processed (a lost task).
-    `envelope` is what `webhooks.parse_envelope` returned; the grant id is read as `handle_event` reads it.
-    """
-    from connections.webhooks import envelope_parts
-
-    parts = envelope_parts(envelope)
-    try:
-        with transaction.atomic():
-            delivery = WebhookDelivery.objects.create(
-                notification_id=envelope["id"],
-                event_type=envelope["type"],
-                grant_id=parts.grant_id[:255],
-                payload=_without_bodies(envelope, data=parts.data, obj=parts.obj),
-            )
-            transaction.on_commit(lambda: _enqueue(delivery.id))
-        return delivery, True
-    except IntegrityError:
-        pass
-    with transaction.atomic():
-        WebhookDelivery.objects.filter(notification_id=envelope["id"]).update(duplicates=F("duplicates") + 1)
-        delivery = WebhookDelivery.objects.get(notification_id=envelope["id"])
-        if delivery.processed_at is None:
-            transaction.on_commit(lambda: _enqueue(delivery.id))
-    return delivery, False
-
-
-def webhook_delivery_process(*, delivery_id: UUID | str) -> str | None:
-    """Do the work of one delivery, once. Returns the outcome, or None when there was nothing to do.
-
-    The delivery row is locked and `processed_at` is stamped in the same transaction as the work (the
-    signal receivers' writes included), so a task that runs twice, or two workers at once, act once.
-    No network I/O happens here.
-    """
-    from connections.webhooks import handle_event
-
-    with transaction.atomic():
-        delivery = WebhookDelivery.objects.select_for_update().filter(pk=delivery_id).first()
-        if delivery is None or delivery.processed_at is not None:
-            return None
-        outcome = handle_event(event_type=delivery.event_type, envelope=delivery.payload)
-        delivery.outcome = outcome[:255]
-        delivery.processed_at = timezone.now()
-        delivery.save(update_fields=["outcome", "processed_at"])
-    logger.info("Nylas webhook %s (%s): %s", delivery.notification_id, delivery.event_type, outcome)
-    return outcome
-
-
-def _enqueue(delivery_id: UUID) -> None:
-    from connections.tasks import process_webhook_delivery
-
-    try:
-        process_webhook_delivery.delay(str(delivery_id))
-    except KombuOperationalError:
-        # Broker down: Nylas still gets its 200; the row stays unprocessed and the sweep task retries it.
-        logger.exception("Could not enqueue webhook delivery %s; the sweep will pick it up", delivery_id)
-
-
-def _without_bodies(envelope: dict[str, Any], *, data: dict[str, Any], obj: dict[str, Any]) -> dict[str, Any]:
-    """Message bodies can be 1 MB and are never needed to act; keep the log small."""
-    if "body" not in obj:
-        return envelope
-    obj = {k: v for k, v in obj.items() if k != "body"}
-    return {**envelope, "data": {**data, "object": obj}}

@@ -6,7 +6,7 @@ from datetime import timedelta
 from celery import shared_task
 from django.utils import timezone
 
-from connections import oauth, services
+from connections import oauth, webhooks
 from connections.models import WebhookDelivery
 
 logger = logging.getLogger(__name__)
@@ -15,10 +15,10 @@ SWEEP_AFTER = timedelta(minutes=2)
 SWEEP_BATCH = 500
 
 
-@shared_task(name="connections.process_webhook_delivery")
+@shared_task(name=webhooks.PROCESS_TASK)
 def process_webhook_delivery(delivery_id: str) -> str | None:
     """Act on one recorded Nylas notification; a processed or missing delivery is a no-op."""
-    return services.webhook_delivery_process(delivery_id=delivery_id)
+    return webhooks.webhook_delivery_process(delivery_id=delivery_id)
 
 
 @shared_task(name="connections.sweep_webhook_deliveries")
@@ -37,7 +37,7 @@ def sweep_webhook_deliveries() -> int:
     done = 0
     for delivery_id in ids:
         try:
-            done += services.webhook_delivery_process(delivery_id=delivery_id) is not None
+            done += webhooks.webhook_delivery_process(delivery_id=delivery_id) is not None
         except Exception as exc:  # one poison delivery must not block the rest; its row keeps the reason
             logger.exception("Webhook delivery %s failed; marked processed with the error", delivery_id)
             WebhookDelivery.objects.filter(pk=delivery_id, processed_at__isnull=True).update(

@@ -1,7 +1,7 @@
-"""Nylas webhook notifications: verifying them, and turning each handled event into one action.
+"""Nylas webhook notifications: verifying them, the inbox of deliveries, and one action per handled event.
 
-The view verifies and records; `handle_event` runs later in a Celery task (through
-`services.webhook_delivery_process`), inside the transaction that marks the delivery processed. Mail
+The view verifies and records (`webhook_delivery_record`); `handle_event` runs later in a Celery task
+(through `webhook_delivery_process`), inside the transaction that marks the delivery processed. Mail
 events are resolved to one of our connections here and handed to the apps above through the signals in
 `connections.signals`; grant events change the connection directly. Every path returns an outcome
 string for the delivery log; an unknown event is "ignored", never an error.
@@ -10,14 +10,23 @@ string for the delivery log; an unknown event is "ignored", never an error.
 import hashlib
 import hmac
 import json
+import logging
 import math
 from collections.abc import Callable
 from typing import Any, NamedTuple
+from uuid import UUID
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
 
 from connections import services
-from connections.models import EmailConnection
+from connections.models import EmailConnection, WebhookDelivery
 from connections.signals import bounce_detected, reply_received
+from daylit.enqueue import enqueue_on_commit
 from daylit.errors import BadRequest
+
+logger = logging.getLogger(__name__)
 
 
 def signature_valid(*, raw_body: bytes, signature: str | None, secret: str) -> bool:
@@ -76,6 +85,69 @@ def envelope_parts(envelope: dict[str, Any]) -> EnvelopeParts:
     data = envelope.get("data") if isinstance(envelope.get("data"), dict) else {}
     obj = data.get("object") if isinstance(data.get("object"), dict) else {}
     return EnvelopeParts(data, obj, _text(obj.get("grant_id")) or _text(data.get("grant_id")))
+
+
+# --- the inbox: record each delivery once, process it once (a task; the sweep in tasks.py for lost ones)
+
+PROCESS_TASK = "connections.process_webhook_delivery"
+
+
+def webhook_delivery_record(*, envelope: dict[str, Any]) -> tuple[WebhookDelivery, bool]:
+    """Store one verified notification and enqueue its processing after commit; returns (row, created).
+
+    The unique `notification_id` dedupes Nylas's at-least-once delivery: a repeat only bumps
+    `duplicates`, and is enqueued again only if the first one was never processed (a lost task).
+    `envelope` is what `parse_envelope` returned; the grant id is read as `handle_event` reads it.
+    """
+    parts = envelope_parts(envelope)
+    try:
+        with transaction.atomic():
+            delivery = WebhookDelivery.objects.create(
+                notification_id=envelope["id"],
+                event_type=envelope["type"],
+                grant_id=parts.grant_id[:255],
+                payload=_without_bodies(envelope, data=parts.data, obj=parts.obj),
+            )
+            enqueue_on_commit(PROCESS_TASK, [str(delivery.id)])
+        return delivery, True
+    except IntegrityError:
+        pass
+    with transaction.atomic():
+        WebhookDelivery.objects.filter(notification_id=envelope["id"]).update(duplicates=F("duplicates") + 1)
+        delivery = WebhookDelivery.objects.get(notification_id=envelope["id"])
+        if delivery.processed_at is None:
+            enqueue_on_commit(PROCESS_TASK, [str(delivery.id)])
+    return delivery, False
+
+
+def webhook_delivery_process(*, delivery_id: UUID | str) -> str | None:
+    """Do the work of one delivery, once. Returns the outcome, or None when there was nothing to do.
+
+    The delivery row is locked and `processed_at` is stamped in the same transaction as the work (the
+    signal receivers' writes included), so a task that runs twice, or two workers at once, act once.
+    No network I/O happens here.
+    """
+    with transaction.atomic():
+        delivery = WebhookDelivery.objects.select_for_update().filter(pk=delivery_id).first()
+        if delivery is None or delivery.processed_at is not None:
+            return None
+        outcome = handle_event(event_type=delivery.event_type, envelope=delivery.payload)
+        delivery.outcome = outcome[:255]
+        delivery.processed_at = timezone.now()
+        delivery.save(update_fields=["outcome", "processed_at"])
+    logger.info("Nylas webhook %s (%s): %s", delivery.notification_id, delivery.event_type, outcome)
+    return outcome
+
+
+def _without_bodies(envelope: dict[str, Any], *, data: dict[str, Any], obj: dict[str, Any]) -> dict[str, Any]:
+    """Message bodies can be 1 MB and are never needed to act; keep the log small."""
+    if "body" not in obj:
+        return envelope
+    obj = {k: v for k, v in obj.items() if k != "body"}
+    return {**envelope, "data": {**data, "object": obj}}
+
+
+# --- one action per handled event
 
 
 def handle_event(*, event_type: str, envelope: dict[str, Any]) -> str:

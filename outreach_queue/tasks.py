@@ -5,9 +5,9 @@ import random
 
 from celery import shared_task
 from django.conf import settings
-from django.db import transaction
 
 from connections.sending import RetryableSendError
+from daylit.enqueue import enqueue_on_commit
 from daylit.errors import DomainError
 from enrollments.models import ScheduledStep
 from outreach_queue import services
@@ -21,11 +21,13 @@ def promote_due() -> int:
     promoted = services.queue_rows_promote()
     services.queue_rows_draft_sweep()
     plans = services.queue_rows_auto_send_plan()
-    for plan in plans:
-        # on_commit: a worker must never look for a row before the transaction that readied it commits.
-        transaction.on_commit(
-            lambda plan=plan: auto_send_row.apply_async(args=[str(plan.row_id)], countdown=plan.countdown)
-        )
+    # On commit: a worker must never look for a row before the transaction that readied it commits. A
+    # plan that cannot be enqueued is planned again by the next run.
+    enqueue_on_commit(
+        "queue.auto_send_row",
+        *([str(plan.row_id)] for plan in plans),
+        countdowns=[p.countdown for p in plans],
+    )
     if promoted or plans:
         logger.info("promoted %s queue rows, %s auto-send tasks enqueued", promoted, len(plans))
     return promoted

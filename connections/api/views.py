@@ -173,5 +173,5 @@ class NylasWebhookView(APIView):
         if not webhooks.signature_valid(raw_body=raw_body, signature=signature, secret=secret):
             raise SignatureInvalid()
         envelope = webhooks.parse_envelope(raw_body)
-        _, created = services.webhook_delivery_record(envelope=envelope)
+        _, created = webhooks.webhook_delivery_record(envelope=envelope)
         return Response({"status": "accepted" if created else "duplicate"})

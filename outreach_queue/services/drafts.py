@@ -16,8 +16,8 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
-from kombu.exceptions import OperationalError as BrokerError
 
+from daylit.enqueue import enqueue_on_commit
 from daylit.errors import BadRequest, Conflict, UpstreamError
 from enrollments.models import ScheduledStep
 from outreach_queue.services.backoff import backoff_seconds
@@ -61,15 +61,8 @@ def content_frozen() -> Conflict:
 
 
 def enqueue_draft_generation(*, row_ids: list[UUID]) -> None:
-    """Hand each row to a worker. A broker that is down loses nothing: the sweep finds pending rows."""
-    from outreach_queue.tasks import generate_draft as generate_draft_task  # tasks import services
-
-    for row_id in row_ids:
-        try:
-            generate_draft_task.delay(str(row_id))
-        except BrokerError as exc:
-            logger.warning("could not enqueue AI draft for row %s (the sweep will): %s", row_id, exc)
-            return
+    """After commit, hand each row to a worker. Nothing is lost if that fails: the sweep finds the rows."""
+    enqueue_on_commit("queue.generate_draft", *([str(row_id)] for row_id in row_ids))
 
 
 def queue_row_draft(*, row_id: UUID) -> DraftResult | None:
@@ -130,7 +123,7 @@ def queue_rows_draft_sweep(*, now: datetime.datetime | None = None) -> int:
         )
         if ids:
             ScheduledStep.objects.filter(pk__in=ids).update(updated_at=now)
-            transaction.on_commit(lambda: enqueue_draft_generation(row_ids=ids))
+            enqueue_draft_generation(row_ids=ids)
     return len(ids)
 
 

@@ -149,8 +149,7 @@ def _promote_batch(
         updates = _render_rows(rows, now=now)
         _write_updates(updates, now=now)
         drafts = [update[0] for update in updates if update[7]]
-        if drafts:
-            transaction.on_commit(lambda: enqueue_draft_generation(row_ids=drafts))
+        enqueue_draft_generation(row_ids=drafts)
     failed = {
         row["enrollment_id"] for row, update in zip(rows, updates, strict=True) if update[1] == Status.FAILED
     }
