@@ -58,15 +58,20 @@ def use_broker(url: str) -> None:
 
 
 @pytest.fixture
-def broker():
-    """Call broker.down() / broker.up(); the original broker is restored after the test."""
+def broker(monkeypatch):
+    """Call broker.down() / broker.up(); the original broker is restored after the test.
+
+    Celery reads CELERY_BROKER_URL from the environment before `conf.broker_url` (settings_test sets
+    it), so the variable moves with the setting or the "dead" broker is never used."""
     original = celery_app.conf.broker_url
 
     class Switch:
         def down(self):
+            monkeypatch.setenv("CELERY_BROKER_URL", DEAD_BROKER)
             use_broker(DEAD_BROKER)
 
         def up(self):
+            monkeypatch.setenv("CELERY_BROKER_URL", original)
             use_broker(original)
 
     yield Switch()
