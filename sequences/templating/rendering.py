@@ -11,6 +11,7 @@ from jinja2.exceptions import UndefinedError
 
 from sequences.models import SUBJECT_MAX_LENGTH
 from sequences.templating.sandbox import FIELD_HTML, FIELD_PLAIN, FIELD_SUBJECT, HTML_ENV, TEXT_ENV
+from sequences.templating.validation import parse_within_limits
 
 MAX_OUTPUT_LENGTH = 1_000_000  # characters one rendered field may have
 
@@ -50,7 +51,8 @@ class _MissingInvoice:
 
 @functools.lru_cache(maxsize=512)
 def _compiled(source: str, html: bool):
-    return (HTML_ENV if html else TEXT_ENV).from_string(source)
+    env = HTML_ENV if html else TEXT_ENV
+    return env.from_string(parse_within_limits(source, env))
 
 
 _RENDER_FAILURES = (

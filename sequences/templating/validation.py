@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from jinja2 import TemplateSyntaxError, nodes
+from jinja2 import TemplateError, TemplateSyntaxError, nodes
 
 from sequences.templating.context import CONTEXT_VARIABLES, LIST_VARIABLES
 from sequences.templating.sandbox import (
@@ -217,6 +217,18 @@ def _describe(node: nodes.Node) -> str:
     if isinstance(node, nodes.Const):
         return repr(node.value)
     return "(expression)"
+
+
+def parse_within_limits(source: str, env: _Sandbox) -> nodes.Template:
+    """The parsed template, or TemplateError naming the limit it exceeds: rendering compiles stored
+    templates through this too, since one saved before the limits (or written around the API) must
+    fail its row, not spend seconds of CPU in the promotion's transaction."""
+    if too_big := _token_problem(source, env):
+        raise TemplateError(too_big)
+    tree = env.parse(source)
+    if too_big := _tree_problem(tree):
+        raise TemplateError(too_big)
+    return tree
 
 
 def _template_problems(source: str, env: _Sandbox) -> list[str]:

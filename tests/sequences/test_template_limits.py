@@ -118,3 +118,19 @@ def test_whitespace_does_not_count_as_tokens():
     spaced = "{{    total_due    }}" * (MAX_NODES - 2)  # 5 tokens each with the spaces, 3 without
     assert 5 * (MAX_NODES - 2) > MAX_TOKENS > 3 * (MAX_NODES - 2)
     assert template_errors(body_plain=spaced) == {}
+
+
+def test_a_stored_template_past_the_limits_fails_its_render_without_compiling(
+    company, sequence, compilations
+):
+    """Saved before the limits existed, or written around the API: the row fails, no CPU is burnt."""
+    from sequences.templating import TemplateRenderError, render_step
+
+    step = SequenceStepFactory(sequence=sequence)
+    SequenceStep.objects.filter(pk=step.pk).update(
+        subject_template="", body_html_template="", body_plain_template=HOSTILE
+    )
+    step.refresh_from_db()
+    with pytest.raises(TemplateRenderError, match=f"more than {MAX_DEPTH} levels"):
+        render_step(step, {"customer": {"name": "A"}, "invoice": None})
+    assert compilations == []
