@@ -9,6 +9,7 @@ render context, and one UPDATE for the whole batch.
 import datetime
 import logging
 import threading
+from typing import NamedTuple
 from uuid import UUID
 
 from django.conf import settings
@@ -148,16 +149,31 @@ def _promote_batch(
             return 0, set(), after
         updates = _render_rows(rows, now=now)
         _write_updates(updates, now=now)
-        drafts = [update[0] for update in updates if update[7]]
+        drafts = [update.id for update in updates if update.draft_pending]
         enqueue_draft_generation(row_ids=drafts)
     failed = {
-        row["enrollment_id"] for row, update in zip(rows, updates, strict=True) if update[1] == Status.FAILED
+        row["enrollment_id"]
+        for row, update in zip(rows, updates, strict=True)
+        if update.status == Status.FAILED
     }
     return len(rows), failed, (rows[-1]["scheduled_for"], rows[-1]["id"])
 
 
-def _render_rows(rows: list[dict], *, now: datetime.datetime) -> list[tuple]:
-    """(id, status, to_email, subject, body_plain, body_html, error, draft_pending) per row, in order.
+class RowUpdate(NamedTuple):
+    """What promotion writes to one row (the columns of `_write_updates`' UNNEST, in order)."""
+
+    id: UUID
+    status: str
+    to_email: str = ""
+    subject: str = ""
+    body_plain: str = ""
+    body_html: str = ""
+    error: str = ""
+    draft_pending: bool = False
+
+
+def _render_rows(rows: list[dict], *, now: datetime.datetime) -> list[RowUpdate]:
+    """One RowUpdate per row, in order.
 
     A reminder whose step has `instructions` waits for its AI draft (`draft_pending`, no content yet)
     when a provider is configured; without one, its templates are rendered as usual, and a step
@@ -170,41 +186,41 @@ def _render_rows(rows: list[dict], *, now: datetime.datetime) -> list[tuple]:
     updates = []
     for row in rows:
         if row["step_type"] != SequenceStep.StepType.REMINDER:
-            updates.append((row["id"], Status.READY, "", "", "", "", "", False))
+            updates.append(RowUpdate(row["id"], Status.READY))
             continue
         step = steps[row["step_id"]]
         to_email = row["customer__email"] or ""
         warning = "" if to_email else NO_RECIPIENT_WARNING
         if step_is_drafted(step):
-            updates.append((row["id"], Status.READY, to_email, "", "", "", warning, True))
+            updates.append(
+                RowUpdate(row["id"], Status.READY, to_email=to_email, error=warning, draft_pending=True)
+            )
             continue
         if step_needs_provider(step):
             reason = str(GenerationNotConfigured())
-            updates.append((row["id"], Status.FAILED, to_email, "", "", "", reason, False))
+            updates.append(RowUpdate(row["id"], Status.FAILED, to_email=to_email, error=reason))
             continue
         try:
             email = render_step(step, contexts.context_for(row))
         except (TemplateRenderError, ValueError) as exc:
-            updates.append(
-                (row["id"], Status.FAILED, to_email, "", "", "", f"Could not render: {exc}"[:2000], False)
-            )
+            reason = f"Could not render: {exc}"[:2000]
+            updates.append(RowUpdate(row["id"], Status.FAILED, to_email=to_email, error=reason))
             continue
         updates.append(
-            (
+            RowUpdate(
                 row["id"],
                 Status.READY,
-                to_email,
-                email.subject,
-                email.body_plain,
-                email.body_html,
-                warning,
-                False,
+                to_email=to_email,
+                subject=email.subject,
+                body_plain=email.body_plain,
+                body_html=email.body_html,
+                error=warning,
             )
         )
     return updates
 
 
-def _write_updates(updates: list[tuple], *, now: datetime.datetime) -> None:
+def _write_updates(updates: list[RowUpdate], *, now: datetime.datetime) -> None:
     """One UPDATE for the batch, its values in UNNEST arrays."""
     ids, statuses, to_emails, subjects, plains, htmls, errors, pending = (
         list(col) for col in zip(*updates, strict=True)
