@@ -29,18 +29,17 @@ def nylas_error_to_domain(exc: Exception, *, action: str) -> DomainError:
     if isinstance(exc, AbstractNylasApiError):
         status = exc.status_code or 502
         if status == 429:
-            retry_after = retry_after_seconds(exc.headers)
-            return UpstreamError(
+            return UpstreamError.passing(
                 f"Nylas rate-limited the request to {action}; try again later.",
-                status_code=503,
-                retry_after=retry_after,
+                rate_limited=True,
+                retry_after=retry_after_seconds(exc.headers),
             )
         if status >= 500:
-            return UpstreamError(f"Nylas failed to {action} (HTTP {status}); try again.")
+            return UpstreamError.passing(f"Nylas failed to {action} (HTTP {status}); try again.")
         return BadRequest(f"Nylas refused to {action} (HTTP {status}): {exc}", code="nylas_refused")
     if isinstance(exc, NylasSdkTimeoutError):
-        return UpstreamError(f"Nylas timed out while trying to {action}; try again.")
-    return UpstreamError(f"Could not reach Nylas to {action}: {exc.__class__.__name__}; try again.")
+        return UpstreamError.passing(f"Nylas timed out while trying to {action}; try again.")
+    return UpstreamError.passing(f"Could not reach Nylas to {action}: {exc.__class__.__name__}; try again.")
 
 
 MAX_RETRY_AFTER_SECONDS = 86_400

@@ -60,6 +60,14 @@ class UpstreamError(DomainError):
             self.status_code = status_code
         self.retry_after = retry_after
 
+    @classmethod
+    def passing(cls, detail: str, *, rate_limited: bool = False, retry_after: int | None = None):
+        """The one mapping of an upstream failure that may pass (Nylas, the AI provider) to HTTP: a
+        rate limit is 503 `rate_limited` (with Retry-After when known), anything else 502."""
+        if rate_limited:
+            return cls(detail, "rate_limited", status_code=503, retry_after=retry_after)
+        return cls(detail, "upstream_error", retry_after=retry_after)
+
 
 def violates(exc: Exception, constraint: str) -> bool:
     """Whether an IntegrityError came from the named constraint (named in PostgreSQL's diagnostics)."""

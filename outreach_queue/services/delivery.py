@@ -87,11 +87,8 @@ def queue_row_send(
     try:
         return queue_row_deliver(row=row, sequence=sequence, connection=connection)
     except RetryableSendError as exc:
-        raise UpstreamError(
-            exc.reason,
-            code="rate_limited" if exc.rate_limited else "upstream_error",
-            status_code=503 if exc.rate_limited else 502,
-            retry_after=exc.retry_after,
+        raise UpstreamError.passing(
+            exc.reason, rate_limited=exc.rate_limited, retry_after=exc.retry_after
         ) from exc
 
 

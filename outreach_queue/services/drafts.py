@@ -93,12 +93,9 @@ def queue_row_regenerate(*, row: ScheduledStep) -> ScheduledStep:
         raise BadRequest(str(GenerationNotConfigured()), code="generation_not_configured")
     result = _generate(row, only_if_pending=False)
     if isinstance(result.failure, GenerationUnavailable):
-        rate_limited = result.failure.rate_limited
-        raise UpstreamError(
-            str(result.failure),
-            code="rate_limited" if rate_limited else "upstream_error",
-            status_code=503 if rate_limited else 502,
-            retry_after=result.failure.retry_after,
+        failure = result.failure
+        raise UpstreamError.passing(
+            str(failure), rate_limited=failure.rate_limited, retry_after=failure.retry_after
         )
     return result.row
 

@@ -141,3 +141,13 @@ def test_other_paths_keep_djangos_answers(anon, debug):
     assert csrf_failure["Content-Type"].startswith("text/html")
     if debug:
         assert anon.get("/nope")["Content-Type"].startswith("text/html")  # Django's technical 404
+
+
+@pytest.mark.parametrize(
+    "rate_limited, status, code", [(True, 503, "rate_limited"), (False, 502, "upstream_error")]
+)
+def test_an_upstream_failure_that_may_pass_maps_to_http_in_one_place(rate_limited, status, code):
+    from daylit.errors import UpstreamError
+
+    error = UpstreamError.passing("Nylas is busy.", rate_limited=rate_limited, retry_after=7)
+    assert (error.status_code, error.get_codes(), error.retry_after) == (status, code, 7)
