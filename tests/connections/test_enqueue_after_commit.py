@@ -9,18 +9,8 @@ import pytest
 from connections.models import WebhookDelivery
 from connections.signals import reply_received
 from connections.tasks import sweep_webhook_deliveries
-from daylit.celery import app as celery_app
 from tests.connections.test_webhooks import URL, message_created, sign
 from tests.factories.connections import EmailConnectionFactory
-
-
-@pytest.fixture
-def eager_as_configured():
-    """CELERY_TASK_ALWAYS_EAGER=true as settings.py sets it: eager, and exceptions propagate."""
-    previous = celery_app.conf.task_always_eager, celery_app.conf.task_eager_propagates
-    celery_app.conf.task_always_eager, celery_app.conf.task_eager_propagates = True, True
-    yield
-    celery_app.conf.task_always_eager, celery_app.conf.task_eager_propagates = previous
 
 
 @pytest.fixture

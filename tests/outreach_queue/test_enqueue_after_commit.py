@@ -8,43 +8,13 @@ import logging
 import pytest
 from django.utils import timezone
 
-from daylit.celery import app as celery_app
 from enrollments.models import ScheduledStep
 from outreach_queue import services
 from tests.conftest import company_url
 from tests.outreach_queue.test_ai_drafts import GOOD_DRAFT, instructed_row
-from tests.reliability.test_faults import DEAD_BROKER, use_broker
 
 Status = ScheduledStep.Status
 PROVIDER_500 = {"status": 500, "body": b'{"error": {"message": "boom"}}'}
-
-
-@pytest.fixture
-def eager_as_configured():
-    """CELERY_TASK_ALWAYS_EAGER=true as settings.py sets it: eager, and exceptions propagate."""
-    previous = celery_app.conf.task_always_eager, celery_app.conf.task_eager_propagates
-    celery_app.conf.task_always_eager, celery_app.conf.task_eager_propagates = True, True
-    yield
-    celery_app.conf.task_always_eager, celery_app.conf.task_eager_propagates = previous
-
-
-@pytest.fixture
-def broker(monkeypatch):
-    """Like test_faults' switch, but it also sets the env var, which Celery reads before its conf
-    (settings_test sets CELERY_BROKER_URL), so that down() really points publishing at a dead port."""
-    original = celery_app.conf.broker_url
-
-    class Switch:
-        def down(self):
-            monkeypatch.setenv("CELERY_BROKER_URL", DEAD_BROKER)
-            use_broker(DEAD_BROKER)
-
-        def up(self):
-            monkeypatch.setenv("CELERY_BROKER_URL", original)
-            use_broker(original)
-
-    yield Switch()
-    Switch().up()
 
 
 def later() -> datetime.datetime:

@@ -25,7 +25,6 @@ import urllib.request
 import uuid
 from pathlib import Path
 
-import kombu.pools
 import pytest
 from django.db import connection
 from django.utils import timezone
@@ -33,7 +32,6 @@ from kombu.exceptions import OperationalError as BrokerDown
 
 from connections.models import EmailConnection, WebhookDelivery
 from connections.tasks import sweep_webhook_deliveries
-from daylit.celery import app as celery_app
 from daylit.embedded_pg.server import connection_url
 from daylit.services import api_token_issue
 from enrollments.models import ScheduledStep
@@ -45,39 +43,6 @@ from tests.factories.core import CustomerFactory
 from tests.outreach_queue.helpers import Status, due_row, ready_row, sequence_with_sender
 
 ROOT = Path(__file__).resolve().parents[2]
-DEAD_BROKER = "redis://127.0.0.1:1/0"
-
-
-def use_broker(url: str) -> None:
-    """Point the Celery app at `url` and drop its pooled connections so the next publish uses it."""
-    celery_app.conf.broker_url = url
-    celery_app.conf.broker_write_url = None
-    kombu.pools.reset()  # the global producer pools hold connections to the old URL
-    celery_app._pool = None
-    celery_app.amqp._producer_pool = None
-
-
-@pytest.fixture
-def broker(monkeypatch):
-    """Call broker.down() / broker.up(); the original broker is restored after the test.
-
-    Celery reads CELERY_BROKER_URL from the environment before `conf.broker_url` (settings_test sets
-    it), so the variable moves with the setting or the "dead" broker is never used."""
-    original = celery_app.conf.broker_url
-
-    class Switch:
-        def down(self):
-            monkeypatch.setenv("CELERY_BROKER_URL", DEAD_BROKER)
-            use_broker(DEAD_BROKER)
-
-        def up(self):
-            monkeypatch.setenv("CELERY_BROKER_URL", original)
-            use_broker(original)
-
-    yield Switch()
-    use_broker(original)
-
-
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
