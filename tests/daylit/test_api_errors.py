@@ -11,11 +11,12 @@ import uuid
 
 import pytest
 from django.http import HttpResponse
-from django.urls import URLPattern, URLResolver, get_resolver, path
+from django.urls import path
 from rest_framework.test import APIClient
 
 import daylit.urls
 from tests.conftest import company_url
+from tests.routes import url_patterns
 
 pytestmark = pytest.mark.django_db
 
@@ -64,18 +65,7 @@ def assert_error(response, status: int, body: dict | None = None):
 
 def api_routes_with_ids() -> list[str]:
     """Every route under /api/ that takes a path parameter, from the URL resolver."""
-    found = []
-
-    def walk(patterns, prefix=""):
-        for entry in patterns:
-            route = prefix + str(entry.pattern)
-            if isinstance(entry, URLResolver):
-                walk(entry.url_patterns, route)
-            elif isinstance(entry, URLPattern) and route.startswith("api/") and PARAM.search(route):
-                found.append(route)
-
-    walk(get_resolver().url_patterns)
-    return found
+    return [route for route, _ in url_patterns() if route.startswith("api/") and PARAM.search(route)]
 
 
 @pytest.mark.parametrize(

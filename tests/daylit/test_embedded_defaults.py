@@ -6,23 +6,17 @@ there), then calls the API over HTTP.
 
 import json
 import os
-import socket
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
 
 import pytest
 
+from tests.servers import free_port, wait_until_served
+
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def http(method: str, url: str, token: str, body: dict | None = None) -> tuple[int, dict]:
@@ -102,12 +96,7 @@ def test_embedded_postgres_migrates_seeds_and_serves(embedded_env, tmp_path):
     )
     try:
         base = f"http://127.0.0.1:{port}"
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(f"{base}/healthz", timeout=1)
-                break
-            except (urllib.error.URLError, ConnectionError):
-                time.sleep(0.1)
+        wait_until_served(base)
         with urllib.request.urlopen(f"{base}/healthz", timeout=5) as response:
             assert json.loads(response.read()) == {"status": "ok", "database": "ok", "broker": "ok"}
         company = f"{base}/api/companies/{demo['company_id']}"

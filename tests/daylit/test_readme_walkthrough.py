@@ -3,12 +3,8 @@
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
 from io import StringIO
 from pathlib import Path
 
@@ -19,6 +15,7 @@ from django.db import connection
 from daylit.embedded_pg.server import connection_url
 from enrollments.models import ScheduledStep
 from sequences.models import Sequence
+from tests.servers import free_port, wait_until_served
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -28,12 +25,6 @@ def walkthrough() -> str:
     readme = (ROOT / "README.md").read_text()
     section = readme[readme.index("## Walkthrough") :]
     return re.search(r"```sh\n(.*?)```", section, re.S).group(1)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture
@@ -62,12 +53,7 @@ def served(tmp_path):
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(200):
-            try:
-                urllib.request.urlopen(f"{base}/healthz", timeout=1)
-                break
-            except (urllib.error.URLError, ConnectionError):
-                time.sleep(0.1)
+        wait_until_served(base)
         yield base, demo_file
     finally:
         server.terminate()

@@ -17,7 +17,6 @@ import hmac
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -41,14 +40,9 @@ from tests.conftest import company_url
 from tests.factories.connections import EmailConnectionFactory
 from tests.factories.core import CustomerFactory
 from tests.outreach_queue.helpers import Status, due_row, ready_row, sequence_with_sender
+from tests.servers import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def subprocess_env(**extra) -> dict:
     """Settings for a child process on the test database (the test's rows are committed: transaction=True)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("NYLAS_", "AI_"))}

@@ -19,13 +19,13 @@ import pytest
 import responses
 from django.apps import apps
 from django.contrib.auth import get_user_model
-from django.urls import URLPattern, URLResolver, get_resolver
 from rest_framework.test import APIClient
 
 from daylit.models import Company, Member
 from daylit.services import api_token_issue
 from tests.factories.core import CompanyFactory, MemberFactory
 from tests.reliability.seed import Seeded, seed_company
+from tests.routes import url_patterns
 
 pytestmark = pytest.mark.django_db
 
@@ -49,18 +49,10 @@ OUR_APPS = ("daylit", "connections", "sequences", "enrollments", "queue")
 def company_routes() -> list[tuple[str, list[str]]]:
     """(route template, methods its view implements) for every pattern under PREFIX."""
     found = []
-
-    def walk(patterns, prefix=""):
-        for entry in patterns:
-            route = prefix + str(entry.pattern)
-            if isinstance(entry, URLResolver):
-                walk(entry.url_patterns, route)
-            elif isinstance(entry, URLPattern) and route.startswith(PREFIX):
-                view = getattr(entry.callback, "view_class", None) or getattr(entry.callback, "cls", None)
-                methods = [m for m in METHODS if view is not None and hasattr(view, m)]
-                found.append((route, methods))
-
-    walk(get_resolver().url_patterns)
+    for route, entry in url_patterns():
+        if route.startswith(PREFIX):
+            view = getattr(entry.callback, "view_class", None) or getattr(entry.callback, "cls", None)
+            found.append((route, [m for m in METHODS if view is not None and hasattr(view, m)]))
     return sorted(found)
 
 
