@@ -1,8 +1,11 @@
 """One error shape for the whole API.
 
-400 from serializers keeps DRF's field map (`{"field": ["message"]}`); every other error is
-`{"detail": "...", "code": "..."}`. Domain exceptions raised by services map to their status here,
-so views never translate errors themselves.
+400 from serializers keeps DRF's field map (`{"field": ["message"]}`), flat: an error inside a list
+names its item (`{"customer_ids": ["Item 2: Must be a valid UUID."]}`). Every other error is
+`{"detail": "...", "code": "..."}`, plus `retry_after` (seconds, also the Retry-After header) when the
+client should wait. The OpenAPI components `ValidationError` and `Error` (daylit.schema) are these.
+Domain exceptions raised by services map to their status here, so views never translate errors
+themselves.
 """
 
 import logging
@@ -91,18 +94,37 @@ def exception_handler(exc, context):
     if response is None:
         return None
     if isinstance(exc, exceptions.ValidationError):
-        if not isinstance(response.data, dict):
-            response.data = {"non_field_errors": response.data}
+        errors = response.data if isinstance(response.data, dict) else {"non_field_errors": response.data}
+        response.data = {field: _flat_messages(messages) for field, messages in errors.items()}
         return response
     detail = response.data.get("detail", str(exc)) if isinstance(response.data, dict) else str(exc)
     code = exc.get_codes() if isinstance(exc, exceptions.APIException) else "error"
     if not isinstance(code, str):
         code = "error"
     response.data = {"detail": str(detail), "code": code}
-    retry_after = getattr(exc, "retry_after", None)
+    retry_after = getattr(exc, "retry_after", None) or getattr(exc, "wait", None)
     if retry_after:
-        response["Retry-After"] = str(int(retry_after))
+        # DRF's Throttled sets the header from `wait` rounded up; the body says the same.
+        response["Retry-After"] = response.get("Retry-After") or str(int(retry_after))
+        response.data["retry_after"] = int(response["Retry-After"])
     return response
+
+
+def _flat_messages(messages, prefix: str = "") -> list[str]:
+    """DRF nests the errors of list items and nested objects; one flat list of strings is easier to type."""
+    if isinstance(messages, dict):
+        items = messages.items()
+    elif isinstance(messages, list):
+        if all(not isinstance(m, dict | list) for m in messages):
+            return [f"{prefix}{m}" for m in messages]
+        items = enumerate(messages)
+    else:
+        return [f"{prefix}{messages}"]
+    flat = []
+    for key, nested in items:
+        label = f"Item {key}" if isinstance(key, int) or str(key).isdigit() else str(key)
+        flat.extend(_flat_messages(nested, f"{prefix}{label}: "))
+    return flat
 
 
 def _django_messages(exc: DjangoValidationError):

@@ -14,8 +14,11 @@ DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
 
 
+MAX_PAGE = 10_000_000
+
+
 class PageParams(serializers.Serializer):
-    page = serializers.IntegerField(min_value=1, max_value=10_000_000, default=1)
+    page = serializers.IntegerField(min_value=1, max_value=MAX_PAGE, default=1)
     page_size = serializers.IntegerField(min_value=1, max_value=MAX_PAGE_SIZE, default=DEFAULT_PAGE_SIZE)
 
 
@@ -47,11 +50,18 @@ class CountPagePagination(pagination.BasePagination):
 
     def get_schema_operation_parameters(self, view):
         return [
-            {"name": "page", "in": "query", "required": False, "schema": {"type": "integer", "minimum": 1}},
+            {
+                "name": "page",
+                "in": "query",
+                "required": False,
+                "description": "1-based; a page past the end has empty `data`.",
+                "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE},
+            },
             {
                 "name": "page_size",
                 "in": "query",
                 "required": False,
+                "description": f"Items per page (default {DEFAULT_PAGE_SIZE}).",
                 "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE},
             },
         ]

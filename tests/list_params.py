@@ -42,21 +42,27 @@ def list_operations() -> dict[str, dict]:
 
 
 def kind(param_schema: dict) -> str:
-    """How the schema types a parameter: uuid, enum, comma (a pattern of allowed items), integer, text."""
+    """How the schema types a parameter: uuid, enum, comma (an array sent comma-joined), integer, text."""
+    if param_schema["type"] == "array":
+        return "comma"
     if param_schema.get("format") == "uuid":
         return "uuid"
     if "enum" in param_schema:
         return "enum"
-    if "pattern" in param_schema:
-        return "comma"
     return param_schema["type"].replace("string", "text")
 
 
 def valid_value(param_schema: dict) -> str:
+    def first_item():
+        items = param_schema["items"]
+        if "enum" in items:
+            return items["enum"][0]
+        return re.match(r"\^\(\?:([^|)]+)", items["pattern"]).group(1)
+
     return {
         "uuid": lambda: str(uuid.uuid4()),
         "enum": lambda: param_schema["enum"][0],
-        "comma": lambda: re.match(r"\^\(\?:([^|)]+)", param_schema["pattern"]).group(1),
+        "comma": first_item,
         "integer": lambda: "1",
         "text": lambda: "acme",
     }[kind(param_schema)]()
@@ -80,14 +86,18 @@ def bad_values(param_schema: dict) -> list[tuple[str, str]]:
 
 def bad_cases(*paths: str) -> list:
     """pytest params (path, parameter, query pairs) of every bad value of every parameter of `paths`:
-    each bad value alone, and a valid value given twice."""
+    each bad value alone, and a valid value given twice (a comma list takes the repeated form)."""
     cases = []
     for path in paths:
         for name, param_schema in list_parameters()[path].items():
             for label, value in bad_values(param_schema):
                 cases.append(pytest.param(path, name, [(name, value)], id=f"{path}?{name}:{label}"))
-            twice = [(name, valid_value(param_schema))] * 2
-            cases.append(pytest.param(path, name, twice, id=f"{path}?{name}:repeated"))
+            if kind(param_schema) == "comma":
+                twice = [(name, valid_value(param_schema)), (name, "")]
+                cases.append(pytest.param(path, name, twice, id=f"{path}?{name}:repeated_with_empty"))
+            else:
+                twice = [(name, valid_value(param_schema))] * 2
+                cases.append(pytest.param(path, name, twice, id=f"{path}?{name}:repeated"))
     return cases
 
 

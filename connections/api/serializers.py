@@ -34,3 +34,6 @@ class OAuthStartResponse(serializers.Serializer):
 class OAuthCallbackQuery(serializers.Serializer):
     code = serializers.CharField(max_length=2048)
     state = serializers.CharField(max_length=2048)
+    # Nylas sends these instead of a code when the user declined; the view answers 400 `oauth_denied`.
+    error = serializers.CharField(required=False, max_length=2048, help_text="Sent by Nylas on a refusal.")
+    error_description = serializers.CharField(required=False, max_length=2048)

@@ -62,10 +62,18 @@ class CompanyScopedAPIView(generics.GenericAPIView):
 class CompanyScopedField(serializers.PrimaryKeyRelatedField):
     """A UUID in a body that must belong to the request's company; any other id does not exist."""
 
-    def __init__(self, model, **kwargs):
+    def __init__(self, model, *, blank_is_null: bool = False, **kwargs):
         self.model = model
+        # The reference API clears a sequence's sender with "" as well as null; elsewhere "" is no id.
+        self.blank_is_null = blank_is_null
         kwargs.setdefault("pk_field", serializers.UUIDField())
         super().__init__(queryset=model.objects.none(), **kwargs)
+
+    def run_validation(self, data=serializers.empty):
+        # DRF reads "" as null for any nullable relation; here that takes `blank_is_null`.
+        if data == "" and not self.blank_is_null:
+            raise serializers.ValidationError("Must be a valid UUID.", code="invalid")
+        return super().run_validation(data)
 
     def get_queryset(self):
         company = self.context.get("company")

@@ -7,10 +7,12 @@ UUID_PATTERN = "[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}"
 
 class CommaSeparatedField(serializers.CharField):
     """`?x=a,b` -> ["a", "b"]; a filter that cannot be used is a 400, never ignored: `?x=` and an empty
-    item (`?x=a,,b`, `?x=,`) as much as an item `valid_item` refuses. Its OpenAPI schema is a string
-    whose `pattern` is `item_pattern` repeated with commas (daylit.schema)."""
+    item (`?x=a,,b`, `?x=,`) as much as an item `valid_item` refuses. Its OpenAPI schema is an array
+    of items matching `item_pattern`, sent comma-joined (daylit.schema); the repeated form `?x=a&x=b`
+    is joined before it gets here (daylit.api.query)."""
 
     item_pattern = r"[^,]+"
+    max_items: int | None = None
 
     def __init__(self, **kwargs):
         kwargs.setdefault("required", False)
@@ -26,6 +28,8 @@ class CommaSeparatedField(serializers.CharField):
         values = [v.strip() for v in super().to_internal_value(data).split(",")]
         if "" in values:
             raise serializers.ValidationError("Empty item in the comma list.", code="blank")
+        if self.max_items and len(values) > self.max_items:
+            raise serializers.ValidationError(f"At most {self.max_items} items.", code="max_items")
         bad = [v for v in values if not self.valid_item(v)]
         if bad:
             raise serializers.ValidationError(self.invalid_message(bad), code="invalid")

@@ -3,45 +3,49 @@
 DRF reads a QueryDict as an HTML form, where an empty value means "not sent": `?sequence_id=` would
 drop the filter and list every row. `validated_query` hands the serializer a plain dict instead, so
 a parameter that is present is validated as given: empty, malformed or repeated is a 400 naming it
-(`{"sequence_id": ["Must be a valid UUID."]}`). A well-formed id that matches nothing filters to an
+(`{"sequence_id": ["Must be a valid UUID."]}`); only a comma list may come as repeated parameters
+(`?status=open&status=paid`, the form most generated clients send), which means the same as
+`?status=open,paid`. A well-formed id that matches nothing filters to an
 empty list. Parameters the serializer does not declare are ignored, like unknown JSON fields: clients
 and proxies add cache busters and tracking parameters.
 """
 
 from django.http import QueryDict
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 
-
-class FieldErrors(serializers.Serializer):
-    """The 400 body of bad input, `{"field": ["message", ...]}`; its schema is in daylit.schema."""
-
-
-BAD_QUERY = OpenApiResponse(
-    FieldErrors,
-    description="A query parameter is empty, malformed or repeated; the body names it, e.g. "
-    '`{"page": ["A valid integer is required."]}`.',
-)
+from daylit.api.fields import CommaSeparatedField
 
 
 def validated_query(query_params: QueryDict, serializer_class: type[serializers.Serializer]) -> dict:
     declared = serializer_class().fields
+    given = {name: query_params.getlist(name) for name in declared if name in query_params}
     repeated = {
-        name: ["Give this parameter once; a list filter takes a comma list (a,b)."]
-        for name in declared
-        if len(query_params.getlist(name)) > 1
+        name: ["Give this parameter once."]
+        for name, values in given.items()
+        if len(values) > 1 and not isinstance(declared[name], CommaSeparatedField)
     }
     if repeated:
         raise serializers.ValidationError(repeated)
-    query = serializer_class(data={name: query_params[name] for name in declared if name in query_params})
+    query = serializer_class(data={name: ",".join(values) for name, values in given.items()})
     query.is_valid(raise_exception=True)
     return query.validated_data
 
 
-def list_schema(item_serializer, filters: type[serializers.Serializer] | None = None, **kwargs):
-    """`extend_schema` of a list: its filters as typed query parameters and the 400 they answer."""
+PAGED = (
+    "Paginated: `page` (>= 1) and `page_size` (1..100, default 20); a page past the end is a 200 with an "
+    "empty `data`. A filter or page parameter that is present but empty or malformed is a 400 naming it."
+)
+
+
+def list_schema(
+    item_serializer, filters: type[serializers.Serializer] | None = None, *, description: str, **kwargs
+):
+    """`extend_schema` of a list: its filters as typed query parameters (their 400 is in daylit.schema),
+    and its description followed by the paging rules every list shares."""
     return extend_schema(
         parameters=[filters] if filters else None,
-        responses={200: item_serializer(many=True), 400: BAD_QUERY},
+        responses={200: item_serializer(many=True)},
+        description=f"{description} {PAGED}",
         **kwargs,
     )

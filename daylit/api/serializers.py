@@ -9,7 +9,7 @@ from daylit.models import Customer, Invoice, Member
 
 class CustomerSerializer(serializers.ModelSerializer):
     ar_owner_id = CompanyScopedField(Member, source="ar_owner", allow_null=True, required=False)
-    email = serializers.EmailField(max_length=254, required=False, allow_blank=True, default="")
+    email = serializers.EmailField(max_length=254, required=False, allow_blank=True)
 
     class Meta:
         model = Customer

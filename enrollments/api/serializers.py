@@ -1,5 +1,6 @@
 import datetime
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from daylit.api.base import CompanyScopedField
@@ -15,6 +16,16 @@ EARLIEST_START = datetime.date(1900, 1, 1)
 LATEST_START = datetime.date(2999, 12, 31)
 
 
+@extend_schema_field(
+    {
+        "type": "string",
+        "format": "date",
+        "pattern": r"^(?:19|2[0-9])[0-9]{2}-",
+        "nullable": True,
+        "description": "A date from 1900-01-01 to 2999-12-31; today in the sequence's timezone when "
+        "absent or null.",
+    }
+)
 class StartDateField(serializers.DateField):
     def __init__(self, **kwargs):
         kwargs.setdefault("required", False)

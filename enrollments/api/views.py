@@ -1,7 +1,7 @@
 from dataclasses import asdict
 
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.response import Response
 
@@ -21,15 +21,30 @@ from enrollments.api.serializers import (
 from enrollments.models import Enrollment
 from sequences.models import Sequence
 
-_CONFLICT = OpenApiResponse(description="The sequence is not active.")
+NOT_ENROLLABLE = (
+    "`code` `sequence_not_active`: only `active` sequences accept enrollments (this one is `draft` or "
+    "`archived`); `no_active_step`: the sequence is active but all its steps are inactive, so an "
+    "enrollment would have nothing to schedule."
+)
+SCHEDULING = (
+    "Each active step gets one queue row at `start_date` + `offset_days`, `offset_time` in the sequence's "
+    "time zone (a time skipped by a DST change moves forward by the gap; an ambiguous one takes its first "
+    "occurrence); `start_date` defaults to today there, and rows whose time has passed are due at once."
+)
 
 
 class EnrollmentListCreateView(CompanyScopedAPIView):
-    """List a company's enrollments (filters sequence_id, customer_id, status) or enroll one customer."""
+    """GET lists, POST enrolls one customer (services.enrollment_create decides races)."""
 
     serializer_class = EnrollmentSerializer
 
-    @list_schema(EnrollmentSerializer, EnrollmentFilters)
+    @list_schema(
+        EnrollmentSerializer,
+        EnrollmentFilters,
+        summary="List enrollments",
+        description="The company's enrollments, newest first. Filters: `sequence_id`, `customer_id`, and "
+        "`status` as a comma list (`active,completed`).",
+    )
     def get(self, request, company_id):
         filters = self.parse_query(EnrollmentFilters)
         return self.paginated(
@@ -37,10 +52,42 @@ class EnrollmentListCreateView(CompanyScopedAPIView):
         )
 
     @extend_schema(
+        summary="Enroll a customer in a sequence",
+        description="Starts the sequence for one customer; any member may. " + SCHEDULING + " `invoice_id`, "
+        "optional, must be an open invoice of that customer (400 otherwise): the emails chase it, and "
+        "paying it stops the enrollment. A customer has at most one active enrollment per sequence, also "
+        "under concurrent requests: when one exists, the answer is 200 with `created: false` and that "
+        "enrollment as it is (the request's `invoice_id` and `start_date` are not applied); otherwise 201 "
+        "with `created: true`. So repeating an enroll is safe.",
         request=EnrollInput,
-        responses={201: EnrollResponse, 200: EnrollResponse, 409: _CONFLICT},
-        description="Enroll a customer. 201 with the new enrollment, or 200 with the customer's existing "
-        "active enrollment in this sequence (`created: false`).",
+        responses={
+            201: EnrollResponse,
+            200: EnrollResponse,
+            409: OpenApiResponse(
+                description=NOT_ENROLLABLE + " Rarely `enrollment_contention`: the customer's enrollment "
+                "kept being stopped and created by other requests; try again."
+            ),
+        },
+        examples=[
+            OpenApiExample(
+                "Enroll for one invoice",
+                value={
+                    "sequence_id": "3d9a7f20-6b1c-4e85-a4f2-9c07b1e5d382",
+                    "customer_id": "0f8d6a52-9c1e-4b7f-8e23-41d5a9c07e6b",
+                    "invoice_id": "c41e9b07-2d5f-4a68-8b3e-7f90a6d1e254",
+                    "start_date": "2025-06-02",
+                },
+                request_only=True,
+            ),
+            OpenApiExample(
+                "Enroll starting today",
+                value={
+                    "sequence_id": "3d9a7f20-6b1c-4e85-a4f2-9c07b1e5d382",
+                    "customer_id": "0f8d6a52-9c1e-4b7f-8e23-41d5a9c07e6b",
+                },
+                request_only=True,
+            ),
+        ],
     )
     def post(self, request, company_id):
         data = self.parse_body(EnrollInput)
@@ -56,21 +103,35 @@ class EnrollmentListCreateView(CompanyScopedAPIView):
 
 
 class EnrollmentDetailView(CompanyScopedAPIView):
-    """One enrollment of the company."""
-
     serializer_class = EnrollmentSerializer
 
+    @extend_schema(
+        summary="Get an enrollment",
+        description="One enrollment of the company; an enrollment of another company is a 404. A completed "
+        "one says why in `stop_reason` (`finished`, `stopped` or the reason given, `re_enrolled`, "
+        "`sequence_archived`, `paid`, `replied`, `bounced`).",
+        responses={200: EnrollmentSerializer},
+    )
     def get(self, request, company_id, enrollment_id):
         enrollment = get_object_or_404(Enrollment, pk=enrollment_id, company=self.company)
         return Response(EnrollmentSerializer(enrollment).data)
 
 
 class EnrollmentStopView(CompanyScopedAPIView):
-    """Complete an enrollment and cancel its scheduled (not yet ready) steps; repeating it is 200 with 0."""
+    """One conditional UPDATE completes it, so of two concurrent stops one reports the cancelled rows."""
 
     serializer_class = StopResponse
 
-    @extend_schema(request=StopInput, responses=StopResponse)
+    @extend_schema(
+        summary="Stop an enrollment",
+        description="Completes an active enrollment with `stop_reason` as given (free text, at most 200 "
+        "characters; empty or left out: `stopped`) and cancels its `scheduled` rows; its `ready` rows stay "
+        "in the queue for a person to send or cancel. Any member may. The answer counts the rows "
+        "cancelled. Stopping a completed enrollment returns it unchanged (its first `stop_reason` stays) "
+        "with 200 and `cancelled_scheduled_steps: 0`.",
+        request=StopInput,
+        responses=StopResponse,
+    )
     def post(self, request, company_id, enrollment_id):
         enrollment = get_object_or_404(Enrollment, pk=enrollment_id, company=self.company)
         data = self.parse_body(StopInput)
@@ -83,11 +144,22 @@ class EnrollmentStopView(CompanyScopedAPIView):
 
 
 class BulkEnrollView(CompanyScopedAPIView):
-    """Enroll 1..10,000 customers into an active sequence; active ones are re-enrolled."""
+    """Set-based (services.enrollments_bulk_create): a fixed number of queries for up to 10,000 ids."""
 
     serializer_class = BulkEnrollResponse
 
-    @extend_schema(request=BulkEnrollInput, responses={200: BulkEnrollResponse, 409: _CONFLICT})
+    @extend_schema(
+        summary="Enroll many customers in a sequence",
+        description="Enrolls 1..10,000 `customer_ids` at once, all with the same `start_date`, and no "
+        "`invoice_id`; any member may. " + SCHEDULING + " Duplicate ids count once; ids that are not "
+        "customers of the company are skipped (`skipped_count`), not an error. A customer already active "
+        "in this sequence is re-enrolled: the old enrollment completes (`stop_reason` `re_enrolled`), its "
+        "`scheduled` rows are cancelled and a new enrollment starts (`updated_count`); the others count in "
+        "`enrolled_count`. So repeating a bulk enroll restarts the same customers. Answers 200, also when "
+        "it created enrollments.",
+        request=BulkEnrollInput,
+        responses={200: BulkEnrollResponse, 409: OpenApiResponse(description=NOT_ENROLLABLE)},
+    )
     def post(self, request, company_id, sequence_id):
         sequence = get_object_or_404(Sequence, pk=sequence_id, company=self.company)
         data = self.parse_body(BulkEnrollInput)

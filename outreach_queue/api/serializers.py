@@ -56,6 +56,7 @@ class ArOwnerField(CommaSeparatedField):
     """`?ar_owner=<member uuid>,__unassigned__` -> list of strings; anything else is a 400 naming it."""
 
     item_pattern = f"{UNASSIGNED}|{UUID_PATTERN}"
+    max_items = 100
 
     def valid_item(self, value: str) -> bool:
         if value == UNASSIGNED:

@@ -12,6 +12,14 @@ from sequences.models import MAX_OFFSET_DAYS, Sequence, SequenceStep
 from sequences.services import ACTIONS, is_valid_timezone
 
 
+@extend_schema_field(
+    {
+        "type": "string",
+        "maxLength": 64,
+        "example": "America/New_York",
+        "description": "An IANA time zone name.",
+    }
+)
 class TimezoneField(serializers.CharField):
     def __init__(self, **kwargs):
         kwargs.setdefault("max_length", 64)
@@ -82,7 +90,7 @@ class SequenceSettingsSerializer(serializers.Serializer):
     timezone = TimezoneField(required=False)
     send_followups_in_thread = serializers.BooleanField(required=False)
     sender_connection_id = CompanyScopedField(
-        EmailConnection, source="sender_connection", required=False, allow_null=True
+        EmailConnection, source="sender_connection", required=False, allow_null=True, blank_is_null=True
     )
     auto_send = serializers.BooleanField(required=False)
     auto_send_generated = serializers.BooleanField(required=False)

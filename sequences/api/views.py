@@ -1,6 +1,6 @@
 """Sequence and step endpoints: validate, call one service or selector, serialise."""
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.response import Response
 
@@ -17,20 +17,71 @@ from sequences.api.serializers import (
     StepSerializer,
 )
 
-CONFLICT = OpenApiResponse(description='{"detail", "code"}: the request conflicts with the current state.')
+DUPLICATE_NAME = OpenApiResponse(
+    description="`code` `duplicate_name`: another sequence of this company has this name (compared "
+    "case-insensitively)."
+)
+STEP_HAS_HISTORY = OpenApiResponse(
+    description="`code` `step_has_history`: enrollments were already scheduled with this step, so only "
+    "`label` and `is_active` may change; the detail names the fields that may not."
+)
+STEP_WRITE_RULES = (
+    "Templates (`subject_template`, `body_plain_template`, `body_html_template`) use `{{ ... }}` "
+    "variables of the documented context (`customer`, `company`, `invoice`, `invoices`, `total_due`, "
+    "`sender`, `enrollment`) and are checked when saved: one that does not parse or names another "
+    "variable is a 400 naming the field. A reminder written only as `instructions` is a 400 while no AI "
+    "provider is configured. `offset_days` is 0..3650, `offset_time` `HH:MM` in the sequence's time zone."
+)
+STEP_UPDATE = (
+    "Takes any subset of the create fields; fields left out keep their values. Any member may. Once the "
+    "step has history (`has_history`: an enrollment was scheduled with it), only `label` and `is_active` "
+    "may change (sending another field with its current value is not a change). Deactivating a step "
+    "keeps it out of enrollments made afterwards; rows already scheduled with it still come due. "
+    + STEP_WRITE_RULES
+)
+EXAMPLE_CONNECTION_ID = "8c2f4e61-7a0b-4d93-b5e8-2f16c9a3d740"
 
 
 class SequenceListCreateView(CompanyScopedAPIView):
     serializer_class = SequenceSerializer
 
-    @list_schema(SequenceSerializer, SequenceFilters)
+    @list_schema(
+        SequenceSerializer,
+        SequenceFilters,
+        summary="List sequences",
+        description="The company's sequences, newest first. `status` is a comma list (`draft,active`), "
+        "`search` a substring of the name in any case.",
+    )
     def get(self, request, company_id):
         filters = self.parse_query(SequenceFilters)
         return self.paginated(
             selectors.sequence_list(company=self.company, filters=filters), SequenceSerializer
         )
 
-    @extend_schema(request=SequenceCreateSerializer, responses={201: SequenceSerializer, 409: CONFLICT})
+    @extend_schema(
+        summary="Create a sequence",
+        description="Creates a `draft` sequence; any member may. `timezone` (an IANA name, default "
+        "`America/New_York`) is where step times are read. `sender_connection_id`, optional, must be an "
+        "`active` connection of the company (400 otherwise); it is the default sender of its reminders "
+        "and the one `auto_send` uses. `duplicate_from` copies another sequence's steps (new ids, no "
+        "history) and every setting the request does not give; a copied sender that is no longer active "
+        "is dropped. Add a step and activate the sequence before enrolling. Not idempotent: repeating the "
+        "name is a 409.",
+        request=SequenceCreateSerializer,
+        responses={201: SequenceSerializer, 409: DUPLICATE_NAME},
+        examples=[
+            OpenApiExample(
+                "New sequence",
+                value={
+                    "name": "Net-30 reminders",
+                    "timezone": "America/Chicago",
+                    "send_followups_in_thread": True,
+                    "sender_connection_id": EXAMPLE_CONNECTION_ID,
+                },
+                request_only=True,
+            ),
+        ],
+    )
     def post(self, request, company_id):
         data = self.parse_body(SequenceCreateSerializer)
         sequence = services.sequence_create(company=self.company, **data)
@@ -43,11 +94,26 @@ class SequenceDetailView(CompanyScopedAPIView):
     def get_sequence(self):
         return selectors.sequence_get(company=self.company, sequence_id=self.kwargs["sequence_id"])
 
-    @extend_schema(responses=SequenceSerializer)
+    @extend_schema(
+        summary="Get a sequence",
+        description="One sequence of the company with its settings and status; a sequence of another "
+        "company is a 404. `sender_connection_status` shows when its sender was revoked or broke.",
+        responses=SequenceSerializer,
+    )
     def get(self, request, company_id, sequence_id):
         return Response(SequenceSerializer(self.get_sequence()).data)
 
-    @extend_schema(request=SequenceSettingsSerializer, responses={200: SequenceSerializer, 409: CONFLICT})
+    @extend_schema(
+        summary="Change a sequence's settings",
+        description="Changes any of the settings (`name`, `timezone`, `send_followups_in_thread`, "
+        "`sender_connection_id`, `auto_send`, `auto_send_generated`, `stop_on_reply`) in any status; "
+        "fields left out keep their values. Any member may. Not the status: that moves only through "
+        "`POST .../sequences/{sequence_id}` (`action`). A new sender must be an `active` connection of the "
+        "company (400 otherwise; null removes it). A new `timezone` applies to enrollments made "
+        "afterwards. Repeating a PATCH gives the same result (200).",
+        request=SequenceSettingsSerializer,
+        responses={200: SequenceSerializer, 409: DUPLICATE_NAME},
+    )
     def patch(self, request, company_id, sequence_id):
         sequence = self.get_sequence()
         data = self.parse_body(SequenceSettingsSerializer, partial=True)
@@ -56,10 +122,26 @@ class SequenceDetailView(CompanyScopedAPIView):
 
     @extend_schema(
         operation_id="companies_sequences_action",
+        summary="Activate or archive a sequence",
+        description="Moves the sequence through its lifecycle; any member may. `activate`: `draft` or "
+        "`archived` -> `active`; it needs at least one active step (409 otherwise); only active sequences "
+        "accept enrollments. `archive`: `draft` or `active` -> `archived`; every active enrollment of the "
+        "sequence completes (`stop_reason` `sequence_archived`) and their `scheduled` rows are cancelled, "
+        "in the same transaction (`ready` rows stay in the queue for a person). Re-activating does not "
+        "resume them. Asking for the state the sequence is already in returns it unchanged with 200. Any "
+        "other `action` is a 400 field map.",
         request=SequenceActionSerializer,
-        responses={200: SequenceSerializer, 409: CONFLICT},
-        description="Lifecycle: activate (draft|archived -> active, needs an active step) or archive "
-        "(completes active enrollments). Repeating the current state returns 200 unchanged.",
+        responses={
+            200: SequenceSerializer,
+            409: OpenApiResponse(
+                description="`code` `no_active_step`: `activate` on a sequence without an active step; "
+                "add or activate a step first."
+            ),
+        },
+        examples=[
+            OpenApiExample("Activate", value={"action": "activate"}, request_only=True),
+            OpenApiExample("Archive", value={"action": "archive"}, request_only=True),
+        ],
     )
     def post(self, request, company_id, sequence_id):
         sequence = self.get_sequence()
@@ -71,7 +153,13 @@ class SequenceDetailView(CompanyScopedAPIView):
 class SequenceOverviewView(CompanyScopedAPIView):
     serializer_class = SequenceOverviewSerializer
 
-    @extend_schema(responses=SequenceOverviewSerializer)
+    @extend_schema(
+        summary="Get a sequence with its steps and sender choices",
+        description="What a sequence editor shows, in one read: the sequence, all its steps in schedule "
+        "order (not paginated; each with `has_history`), the number of its active enrollments, and the "
+        "company's `active` email connections it may use as its sender.",
+        responses=SequenceOverviewSerializer,
+    )
     def get(self, request, company_id, sequence_id):
         sequence = selectors.sequence_get(company=self.company, sequence_id=sequence_id)
         overview = selectors.sequence_overview(sequence=sequence)
@@ -82,14 +170,56 @@ class SequenceOverviewView(CompanyScopedAPIView):
 class StepListCreateView(CompanyScopedAPIView):
     serializer_class = StepSerializer
 
-    @list_schema(StepSerializer)
+    @list_schema(
+        StepSerializer,
+        summary="List a sequence's steps",
+        description="The sequence's steps, active or not, in schedule order: `offset_days`, then "
+        "`offset_time`, then creation. `has_history` tells which may no longer change beyond `label` and "
+        "`is_active`.",
+    )
     def get(self, request, company_id, sequence_id):
         sequence = selectors.sequence_get(company=self.company, sequence_id=sequence_id)
         page = self.paginate_queryset(selectors.step_list(sequence=sequence))
         context = {**self.get_serializer_context(), "history_ids": selectors.step_history_ids(steps=page)}
         return self.get_paginated_response(StepSerializer(page, many=True, context=context).data)
 
-    @extend_schema(request=StepSerializer, responses={201: StepSerializer})
+    @extend_schema(
+        summary="Add a step to a sequence",
+        description="Adds a `reminder` (an email), `call` or `task` (a to-do for a person), due "
+        "`offset_days` after an enrollment's start date at `offset_time`; fields left out take their "
+        "defaults (`reminder`, `New Step`, day 0, `09:00`, active). Any member may, in any status of the "
+        "sequence; the step is scheduled for enrollments made afterwards, not for existing ones. "
+        "`instructions` on a reminder ask the AI provider, when one is configured, to draft the email. "
+        + STEP_WRITE_RULES
+        + " Not idempotent: each call adds a step.",
+        request=StepSerializer,
+        responses={201: StepSerializer},
+        examples=[
+            OpenApiExample(
+                "Reminder on the day",
+                value={
+                    "label": "Day 0",
+                    "offset_days": 0,
+                    "offset_time": "09:00",
+                    "subject_template": "Invoice {{ invoice.number }} is due",
+                    "body_plain_template": "Hello {{ customer.name }}, {{ invoice.amount_due }} "
+                    "{{ invoice.currency }} is due on {{ invoice.due_date }}.",
+                },
+                request_only=True,
+            ),
+            OpenApiExample(
+                "Call a week later",
+                value={
+                    "step_type": "call",
+                    "label": "Day 7 call",
+                    "offset_days": 7,
+                    "offset_time": "10:30",
+                    "instructions": "Call the AP contact and ask for a payment date.",
+                },
+                request_only=True,
+            ),
+        ],
+    )
     def post(self, request, company_id, sequence_id):
         sequence = selectors.sequence_get(company=self.company, sequence_id=sequence_id)
         data = self.parse_body(StepSerializer)
@@ -108,7 +238,11 @@ class StepDetailView(CompanyScopedAPIView):
         context = {**self.get_serializer_context(), "history_ids": selectors.step_history_ids(steps=[step])}
         return Response(StepSerializer(step, context=context).data, **kwargs)
 
-    @extend_schema(responses=StepSerializer)
+    @extend_schema(
+        summary="Get a step",
+        description="One step of the sequence, with `has_history`; a step of another sequence is a 404.",
+        responses=StepSerializer,
+    )
     def get(self, request, company_id, sequence_id, step_id):
         return self.respond(self.get_step())
 
@@ -118,22 +252,35 @@ class StepDetailView(CompanyScopedAPIView):
         return self.respond(services.step_update(step=step, data=data))
 
     @extend_schema(
+        summary="Update a step (PUT)",
+        description='The same as PATCH (the reference\'s "any combination" of fields). ' + STEP_UPDATE,
         request=StepSerializer,
-        responses={200: StepSerializer, 409: CONFLICT},
-        description="Any subset of the create fields. With history only label and is_active may change.",
+        responses={200: StepSerializer, 409: STEP_HAS_HISTORY},
     )
     def put(self, request, company_id, sequence_id, step_id):
         return self.update_step()
 
     @extend_schema(
+        summary="Update a step",
+        description=STEP_UPDATE,
         request=StepSerializer,
-        responses={200: StepSerializer, 409: CONFLICT},
-        description="Same as PUT: any subset of the create fields.",
+        responses={200: StepSerializer, 409: STEP_HAS_HISTORY},
     )
     def patch(self, request, company_id, sequence_id, step_id):
         return self.update_step()
 
-    @extend_schema(responses={204: None, 409: CONFLICT})
+    @extend_schema(
+        summary="Delete a step",
+        description="Deletes a step that has no history; any member may. A step an enrollment was ever "
+        "scheduled with cannot be deleted (409): set `is_active` to false instead.",
+        responses={
+            204: None,
+            409: OpenApiResponse(
+                description="`code` `step_has_history`: enrollments were scheduled with this step; "
+                "deactivate it instead."
+            ),
+        },
+    )
     def delete(self, request, company_id, sequence_id, step_id):
         services.step_delete(step=self.get_step())
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -2,6 +2,7 @@
 empty, malformed or repeated; never ignored. Customers and invoices here; each app tests its own."""
 
 import pytest
+from django.utils import timezone
 
 from tests.conftest import company_url
 from tests.factories.core import CustomerFactory, InvoiceFactory, MemberFactory
@@ -87,3 +88,21 @@ def test_customer_owner_filter_still_filters_and_a_foreign_id_finds_nothing(api,
 
     assert ids(ar_owner_id=str(owner.pk)) == [str(owned.id)]
     assert ids(ar_owner_id=str(MemberFactory(company=other_company).pk)) == []
+
+
+def test_a_comma_list_may_come_as_repeated_parameters(api, company):
+    # What most generated clients send for an array parameter; the same filter as the comma form.
+    customer = CustomerFactory(company=company)
+    paid = InvoiceFactory(customer=customer, status="paid", paid_at=timezone.now())
+    InvoiceFactory(customer=customer, status="void")
+    url = company_url(company, "invoices")
+    opened = InvoiceFactory(customer=customer, status="open")
+
+    def ids(query: str):
+        response = api.get(f"{url}?{query}")
+        assert response.status_code == 200, response.json()
+        return sorted(row["id"] for row in response.json()["data"])
+
+    both = sorted([str(paid.id), str(opened.id)])
+    assert ids("status=open&status=paid") == ids("status=open,paid") == both
+    assert ids("status=paid") == [str(paid.id)]
