@@ -4,8 +4,9 @@
   view's class docstring; every field of a response is `required` (serializers always write every
   field); a blank-able email is a plain string (`format: email` would refuse the `""` it answers).
 - `document_every_answer` (a post-processing hook): every operation declares every status it can
-  answer, with a body. 401 and 429 for token routes, 404 for routes with path ids, 400 for bodies
-  and filters, and a shared `Error` body for the 4xx/5xx a view declares with a description only.
+  answer, with a body. 401 and 429 for token routes (and 415 for their bodies), 404 for routes with
+  path ids, 400 for bodies and filters, 406 for all, and a shared `Error` body for the 4xx/5xx a view
+  declares with a description only.
   A new endpoint gets all of it without a decorator.
 """
 
@@ -68,6 +69,14 @@ NOT_FOUND = {
 THROTTLED = {
     "description": "Over the key's request rate (`throttled`); wait `Retry-After` seconds.",
     "headers": RETRY_AFTER,
+    "content": {"application/json": {"schema": ERROR}},
+}
+NOT_ACCEPTABLE = {
+    "description": "The `Accept` header asks for something other than JSON (`not_acceptable`).",
+    "content": {"application/json": {"schema": ERROR}},
+}
+UNSUPPORTED_MEDIA_TYPE = {
+    "description": "The body is not `application/json` (`unsupported_media_type`).",
     "content": {"application/json": {"schema": ERROR}},
 }
 BAD_QUERY = {
@@ -202,9 +211,13 @@ def _document_operation(operation: dict) -> None:
     for parameter in parameters:
         if parameter["in"] == "query" and parameter["schema"].get("type") == "array":
             parameter.update(style="form", explode=False)
+    _default(responses, "406", NOT_ACCEPTABLE)
     if operation.get("security"):
         _default(responses, "401", UNAUTHORIZED)
         _default(responses, "429", THROTTLED)
+        if "requestBody" in operation:
+            # Not the public webhook: it reads its signed body raw, whatever its content type.
+            _default(responses, "415", UNSUPPORTED_MEDIA_TYPE)
     if any(parameter["in"] == "path" for parameter in parameters):
         _default(responses, "404", NOT_FOUND)
     if "requestBody" in operation:

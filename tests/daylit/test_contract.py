@@ -81,7 +81,8 @@ def test_company_routes_declare_401_404_and_429_and_bodies_and_filters_400(docum
     for method, path, operation in operations(document):
         statuses = set(operation["responses"])
         if path.startswith("/api/companies/"):
-            assert {"401", "404", "429"} <= statuses, (method, path)
+            assert {"401", "404", "406", "429"} <= statuses, (method, path)
+            assert ("415" in statuses) == ("requestBody" in operation), (method, path)
             assert operation["security"] == [{"tokenAuth": []}]
         has_input = "requestBody" in operation or any(
             p["in"] == "query" for p in operation.get("parameters", [])
@@ -154,3 +155,11 @@ def test_an_empty_string_for_a_nullable_id_is_refused_not_read_as_null(api, comp
         ).status_code
         == 201
     )
+
+
+def test_a_body_that_is_not_json_is_415_and_an_accept_that_is_not_json_406(api, company):
+    url = company_url(company, "customers")
+    form = api.post(url, "name=Acme", content_type="application/x-www-form-urlencoded")
+    assert form.status_code == 415 and form.json()["code"] == "unsupported_media_type"
+    html = api.get(url, HTTP_ACCEPT="text/html")
+    assert html.status_code == 406 and html.json()["code"] == "not_acceptable"
