@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "daylit.apps.DaylitConfig",
+    "events.apps.EventsConfig",
     "connections.apps.ConnectionsConfig",
     "sequences.apps.SequencesConfig",
     "enrollments.apps.EnrollmentsConfig",

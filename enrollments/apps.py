@@ -6,4 +6,6 @@ class EnrollmentsConfig(AppConfig):
     verbose_name = "Enrollments"
 
     def ready(self) -> None:
-        from enrollments import receivers  # noqa: F401  (connects to sequences and core signals)
+        from enrollments import payloads, receivers  # noqa: F401  (receivers connect to lower apps' signals)
+
+        payloads.register()

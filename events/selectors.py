@@ -1,0 +1,65 @@
+"""Cursor reads of the event log: oldest first, `after` an event id, `limit` + `has_more`.
+
+Order is (`txid`, `seq`). A transaction that is still running may hold events with a lower `seq` than
+ones already committed; listing only events of transactions older than the oldest one still running
+(`txid_snapshot_xmin`) means every event that becomes visible later sorts after everything listed
+before it, so a client walking with `after` never skips one. A reader's own transaction's events are
+visible to it too.
+"""
+
+from dataclasses import dataclass
+from uuid import UUID
+
+from django.db.models import Q, QuerySet
+from django.db.models.expressions import RawSQL
+
+from daylit.errors import BadRequest
+from daylit.models import Company
+from events.models import Event
+
+_SETTLED = Q(txid__lt=RawSQL("txid_snapshot_xmin(txid_current_snapshot())", [])) | Q(
+    txid=RawSQL("txid_current_if_assigned()", [])
+)
+
+
+@dataclass
+class EventPage:
+    data: list[Event]
+    has_more: bool
+
+
+def event_page(
+    *,
+    company: Company,
+    after: UUID | None = None,
+    limit: int = 20,
+    types: list[str] | None = None,
+    subject_id: UUID | None = None,
+    customer_id: UUID | None = None,
+    enrollment_id: UUID | None = None,
+) -> EventPage:
+    """One page of the company's events matching every filter given; an `after` that is not an event
+    of this company is a 400 `unknown_cursor`."""
+    events = Event.objects.filter(_SETTLED, company=company)
+    if after is not None:
+        cursor = Event.objects.filter(company=company, id=after).values("txid", "seq").first()
+        if cursor is None:
+            raise BadRequest("`after` is not an event of this company.", code="unknown_cursor")
+        events = events.filter(
+            Q(txid__gt=cursor["txid"]) | Q(txid=cursor["txid"], seq__gt=cursor["seq"]),
+            txid__gte=cursor["txid"],
+        )
+    events = _filtered(
+        events, types=types, subject_id=subject_id, customer_id=customer_id, enrollment_id=enrollment_id
+    )
+    rows = list(events.order_by("txid", "seq")[: limit + 1])
+    return EventPage(data=rows[:limit], has_more=len(rows) > limit)
+
+
+def _filtered(events: QuerySet, **filters) -> QuerySet:
+    if filters["types"]:
+        events = events.filter(type__in=filters["types"])
+    for name in ("subject_id", "customer_id", "enrollment_id"):
+        if filters[name] is not None:
+            events = events.filter(**{name: filters[name]})
+    return events
