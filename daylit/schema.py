@@ -97,6 +97,7 @@ TAGS = {
     "enrollments": "enrollments",
     "sequence-enrollments": "enrollments",
     "nylas": "nylas",
+    "events": "events",
 }
 
 

@@ -6,6 +6,7 @@ from daylit.health import healthz
 
 company_api = [
     path("", include("daylit.api.urls")),
+    path("", include("events.api.urls")),
     path("", include("connections.api.urls")),
     path("", include("sequences.api.urls")),
     path("", include("enrollments.api.urls")),

@@ -10,6 +10,11 @@ urlpatterns = [
         name="enrollment-detail",
     ),
     path(
+        "sequence-enrollments/<uuid:enrollment_id>/events",
+        views.EnrollmentEventsView.as_view(),
+        name="enrollment-events",
+    ),
+    path(
         "sequence-enrollments/<uuid:enrollment_id>/stop",
         views.EnrollmentStopView.as_view(),
         name="enrollment-stop",

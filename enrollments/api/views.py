@@ -19,6 +19,8 @@ from enrollments.api.serializers import (
     StopResponse,
 )
 from enrollments.models import Enrollment
+from events.api.serializers import CursorParams, EventPageSerializer
+from events.api.views import CURSOR_RULES, UNKNOWN_CURSOR, EventCursorView
 from sequences.models import Sequence
 
 NOT_ENROLLABLE = (
@@ -170,3 +172,17 @@ class BulkEnrollView(CompanyScopedAPIView):
             created_by=self.member,
         )
         return Response(BulkEnrollResponse(asdict(result)).data)
+
+
+class EnrollmentEventsView(EventCursorView):
+    @extend_schema(
+        summary="List an enrollment's events",
+        operation_id="companies_sequence_enrollments_events_list",
+        description="The enrollment's timeline: its own events (created, completed) and those of its "
+        "queue rows (ready, sent, failed, cancelled, completed). Any member may read it. " + CURSOR_RULES,
+        parameters=[CursorParams],
+        responses={200: EventPageSerializer, 400: UNKNOWN_CURSOR},
+    )
+    def get(self, request, company_id, enrollment_id):
+        enrollment = get_object_or_404(Enrollment, pk=enrollment_id, company=self.company)
+        return self.page(enrollment_id=enrollment.pk)

@@ -9,7 +9,8 @@ from pathlib import Path
 from daylit.celery import app as celery_app
 
 ROOT = Path(__file__).resolve().parents[2]
-APPS = ("daylit", "connections", "sequences", "enrollments", "outreach_queue")
+# Lowest first: each app may import only the apps before it (README "Layout").
+APPS = ("daylit", "events", "connections", "sequences", "enrollments", "outreach_queue")
 ENQUEUE_FUNCTIONS = {"enqueue", "enqueue_on_commit"}
 
 
@@ -109,3 +110,15 @@ def test_every_task_name_handed_to_enqueue_is_a_registered_task():
                 names[f"{module}:{node.lineno}"] = value
     assert len(names) >= 4  # webhooks (2), drafts, auto-send
     assert {where: name for where, name in names.items() if name not in celery_app.tasks} == {}
+
+
+def test_apps_import_only_the_apps_below_them():
+    modules = project_modules()
+    known = set(modules)
+    upward = {}
+    for name, tree in modules.items():
+        rank = APPS.index(name.split(".")[0])
+        above = {m for m in imported_by(name, tree, known) if APPS.index(m.split(".")[0]) > rank}
+        if above:
+            upward[name] = sorted(above)
+    assert upward == {}

@@ -3,15 +3,17 @@
 
 import threading
 import uuid
+from datetime import timedelta
 
 import pytest
 from django.db import connection, transaction
+from django.utils import timezone
 
 from enrollments.api.serializers import EnrollmentSerializer
 from enrollments.payloads import ENROLLMENT
-from events.models import Event
+from events.models import Event, WebhookDelivery, WebhookEndpoint
 from events.selectors import event_page
-from events.services import events_record
+from events.services import events_purge, events_record
 from events.types import ENROLLMENT_CREATED
 from tests.events.helpers import as_api_json
 from tests.factories.enrollments import EnrollmentFactory
@@ -97,3 +99,23 @@ def test_pages_walk_oldest_first_with_after_and_has_more(company):
         page = event_page(company=company, limit=2, after=page.data[-1].id)
         walked += [e.subject_id for e in page.data]
     assert walked == [e.id for e in enrollments]
+
+
+def test_events_older_than_thirty_days_are_purged_with_their_deliveries(company):
+    WebhookEndpoint.objects.create(
+        company=company, url="https://hooks.example/in", event_types=["*"], secret="x"
+    )
+    sequence = SequenceFactory(company=company, status="active")
+    old, recent = EnrollmentFactory.create_batch(2, sequence=sequence)
+    now = timezone.now()
+    for enrollment, age in ((old, 31), (recent, 29)):
+        events_record(
+            type=ENROLLMENT_CREATED,
+            subject_type=ENROLLMENT,
+            ids=[enrollment.id],
+            occurred_at=now - timedelta(days=age),
+        )
+    assert WebhookDelivery.objects.count() == 2
+    assert events_purge(now=now) == 1
+    assert [e.subject_id for e in Event.objects.all()] == [recent.id]
+    assert [d.event.subject_id for d in WebhookDelivery.objects.all()] == [recent.id]
