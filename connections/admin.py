@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from connections import services
 from connections.models import EmailConnection, OutboxMessage, WebhookDelivery
 
 
@@ -11,6 +12,13 @@ class EmailConnectionAdmin(admin.ModelAdmin):
     list_select_related = ["company", "member__user"]
     raw_id_fields = ["company", "member"]
     readonly_fields = ["grant_id", "created_at", "updated_at"]
+
+    def save_model(self, request, obj, form, change):
+        """Support may fix a connection's status or settings here; a save that changed something records
+        `email_connection.updated`, in the admin's transaction, like every other writer."""
+        super().save_model(request, obj, form, change)
+        if form.changed_data or not change:
+            services.email_connections_record_updated(connection_ids=[obj.pk])
 
     @admin.display(description="Owner", ordering="member__user__username")
     def owner(self, obj: EmailConnection) -> str:

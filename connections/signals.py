@@ -11,7 +11,9 @@ from django.dispatch import Signal
 # Every signal also carries connection_id and company_id: the connection the grant resolved to.
 
 # Someone other than the mailbox answered in a thread. kwargs: connection_id, company_id, grant_id,
-# thread_id, message_id (the reply), root_message_id (our message it answers, "" when unknown), from_email.
+# thread_id, message_id (the reply), root_message_id (our message it answers, "" when unknown), from_email,
+# subject, text (Nylas's snippet; "" when the notification has none), received_at (a datetime, None when
+# the notification gives no time).
 reply_received = Signal()
 
 # A non-delivery report for a message we sent. kwargs: connection_id, company_id, grant_id, message_ids

@@ -7,6 +7,7 @@ events are resolved to one of our connections here and handed to the apps above 
 string for the delivery log; an unknown event is "ignored", never an error.
 """
 
+import datetime
 import hashlib
 import hmac
 import json
@@ -180,6 +181,9 @@ def _message_created(grant_id: str, obj: dict[str, Any]) -> str:
         message_id=_text(obj.get("id")),
         root_message_id="",
         from_email=senders[0],
+        subject=_text(obj.get("subject")),
+        text=_text(obj.get("snippet")),
+        received_at=_instant(obj.get("date")),
     )
 
 
@@ -200,6 +204,9 @@ def _thread_replied(grant_id: str, obj: dict[str, Any]) -> str:
         message_id=_text(obj.get("message_id")),
         root_message_id=root,
         from_email="",
+        subject="",
+        text="",
+        received_at=_instant(obj.get("timestamp")),
     )
 
 
@@ -268,7 +275,7 @@ def _send(signal, *, connection: EmailConnection, **kwargs: Any) -> str:
     return "; ".join(outcomes) or "ignored: nothing listens for this event"
 
 
-# Payload fields are read through these three only: a field of the wrong JSON type reads as absent, so no
+# Payload fields are read through these only: a field of the wrong JSON type reads as absent, so no
 # payload can raise here and leave its delivery unprocessable.
 
 
@@ -281,6 +288,13 @@ def _texts(value: Any) -> str:
     if isinstance(value, list):
         return ", ".join(t for t in (_text(v) for v in value) if t)
     return _text(value)
+
+
+def _instant(value: Any) -> datetime.datetime | None:
+    """A Unix time in seconds (Nylas's `date`, `timestamp`) as a UTC datetime; None when absent or absurd."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < 32_503_680_000:
+        return None
+    return datetime.datetime.fromtimestamp(value, tz=datetime.UTC)
 
 
 def _dicts(value: Any) -> list[dict[str, Any]]:

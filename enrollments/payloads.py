@@ -4,6 +4,10 @@ events.subjects; tests/enrollments/test_payloads.py holds the two equal)."""
 from events.subjects import api_date, api_time, register_subject
 
 ENROLLMENT = "enrollment"
+# A ScheduledStep as the queue API shows it. The queue app registers its payload (outreach_queue/payloads.py,
+# the shape of its serializer); this app records its events too, for the rows it cancels when an
+# enrollment stops, by name (no import upward).
+QUEUE_ROW = "queue_row"
 
 ENROLLMENT_SELECT = f"""
 SELECT e.id, e.company_id, e.customer_id, e.id AS enrollment_id,

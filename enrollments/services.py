@@ -1,5 +1,11 @@
 """Writes of the enrollments app. Keyword-only, typed, each owning its transaction.
 
+Every change records its events in the same transaction (events.services.events_record):
+`enrollment.created` for each enrollment created, `enrollment.completed` for each one completed (its
+`stop_reason` in the data), and `queue_row.cancelled` for each `scheduled` row a completion cancels.
+Set-based changes record set-based: the ids come from the UPDATE's own RETURNING (exactly the rows it
+changed), and each kind of event is one INSERT ... SELECT for all of them.
+
 Lock order, the same everywhere so two writers never wait on each other in a circle:
 sequence row -> scheduled rows -> enrollment rows. (The queue updates a row, then calls
 `enrollments_finish_if_done`, which locks the enrollment: rows before enrollments as well.)
@@ -16,9 +22,13 @@ from django.utils import timezone
 
 from daylit.errors import BadRequest, Conflict, violates
 from daylit.models import Customer, Invoice, Member
+from daylit.updates import update_returning_pks
 from enrollments.fanout import StepPlan, rows_for, scheduled_rows_insert
 from enrollments.models import Enrollment, ScheduledStep
+from enrollments.payloads import ENROLLMENT, QUEUE_ROW
 from enrollments.scheduling import local_today, scheduled_instant
+from events.services import events_record
+from events.types import ENROLLMENT_COMPLETED, ENROLLMENT_CREATED, QUEUE_ROW_CANCELLED
 from sequences.models import Sequence, SequenceStep
 
 MAX_BULK_CUSTOMERS = 10_000
@@ -90,6 +100,7 @@ def enrollment_create(
                     return existing, False
                 continue  # the winner was stopped in between: try again
             ScheduledStep.objects.bulk_create(rows_for([enrollment], plans))
+            events_record(type=ENROLLMENT_CREATED, subject_type=ENROLLMENT, ids=[enrollment.pk])
             return enrollment, True
     raise Conflict("The customer's enrollment kept changing; try again.", code="enrollment_contention")
 
@@ -151,6 +162,11 @@ def enrollments_bulk_create(
             ]
             Enrollment.objects.bulk_create(enrollments, batch_size=ENROLLMENT_BATCH_SIZE)
             scheduled_rows_insert(enrollments=enrollments, plans=plans)
+            events_record(
+                type=ENROLLMENT_CREATED,
+                subject_type=ENROLLMENT,
+                ids=[enrollment.pk for enrollment in enrollments],
+            )
     return BulkEnrollResult(
         enrolled_count=len(found) - updated, updated_count=updated, skipped_count=len(unique_ids) - len(found)
     )
@@ -229,16 +245,16 @@ def enrollments_finish_if_done(*, enrollment_ids: Iterable[UUID]) -> int:
             status__in=ScheduledStep.END_STATES
         )
         now = timezone.now()
-        return (
-            Enrollment.objects.filter(pk__in=locked, status=Enrollment.Status.ACTIVE)
-            .exclude(Exists(open_rows))
-            .update(
-                status=Enrollment.Status.COMPLETED,
-                stop_reason=STOP_REASON_FINISHED,
-                completed_at=now,
-                updated_at=now,
-            )
+        done = Enrollment.objects.filter(pk__in=locked, status=Enrollment.Status.ACTIVE)
+        finished = update_returning_pks(
+            done.exclude(Exists(open_rows)),
+            status=Enrollment.Status.COMPLETED,
+            stop_reason=STOP_REASON_FINISHED,
+            completed_at=now,
+            updated_at=now,
         )
+        events_record(type=ENROLLMENT_COMPLETED, subject_type=ENROLLMENT, ids=finished)
+        return len(finished)
 
 
 # --- helpers -------------------------------------------------------------------------------------
@@ -247,19 +263,27 @@ def enrollments_finish_if_done(*, enrollment_ids: Iterable[UUID]) -> int:
 def _complete(enrollments: QuerySet[Enrollment], *, reason: str) -> tuple[int, int]:
     """Complete the active enrollments of `enrollments` and cancel their `scheduled` rows.
 
-    Two set-based UPDATEs, rows first (see the lock order in the module docstring). Returns
-    (enrollments completed, rows cancelled).
+    Two set-based UPDATEs, rows first (see the lock order in the module docstring), then one
+    `enrollment.completed` and one `queue_row.cancelled` statement for exactly the enrollments and rows
+    those UPDATEs changed. Returns (enrollments completed, rows cancelled).
     """
     active = enrollments.filter(status=Enrollment.Status.ACTIVE)
     now = timezone.now()
-    with transaction.atomic(savepoint=False):  # both or neither; no savepoint needed inside a caller's
-        cancelled = ScheduledStep.objects.filter(
-            enrollment__in=active.values("pk"), status=ScheduledStep.Status.SCHEDULED
-        ).update(status=ScheduledStep.Status.CANCELLED, processed_at=now, updated_at=now)
-        completed = active.update(
-            status=Enrollment.Status.COMPLETED, stop_reason=reason, completed_at=now, updated_at=now
+    with transaction.atomic(savepoint=False):  # all or nothing; no savepoint needed inside a caller's
+        cancelled = update_returning_pks(
+            ScheduledStep.objects.filter(
+                enrollment__in=active.values("pk"), status=ScheduledStep.Status.SCHEDULED
+            ),
+            status=ScheduledStep.Status.CANCELLED,
+            processed_at=now,
+            updated_at=now,
         )
-    return completed, cancelled
+        completed = update_returning_pks(
+            active, status=Enrollment.Status.COMPLETED, stop_reason=reason, completed_at=now, updated_at=now
+        )
+        events_record(type=ENROLLMENT_COMPLETED, subject_type=ENROLLMENT, ids=completed)
+        events_record(type=QUEUE_ROW_CANCELLED, subject_type=QUEUE_ROW, ids=cancelled)
+    return len(completed), len(cancelled)
 
 
 def _lock_sequence(sequence_id: UUID, *, exclusive: bool) -> Sequence:

@@ -7,4 +7,6 @@ class OutreachQueueConfig(AppConfig):
     verbose_name = "Outreach queue"
 
     def ready(self) -> None:
-        from outreach_queue import checks, receivers  # noqa: F401  (registers checks; webhook signals)
+        from outreach_queue import checks, payloads, receivers  # noqa: F401  (checks; webhook signals)
+
+        payloads.register()

@@ -1,9 +1,17 @@
-"""The queue's own table: running counts of each company's rows per status.
+"""The queue's own tables: running counts of each company's rows per status, and the replies heard
+in the threads of sent rows.
 
 The queue rows themselves are the enrollments app's ScheduledStep.
 """
 
+import uuid
+
 from django.db import models
+from django.db.models import Q
+
+from connections.models import EmailConnection
+from daylit.models import Company, Customer, Invoice
+from enrollments.models import Enrollment, ScheduledStep
 
 
 class StatusCount(models.Model):
@@ -28,3 +36,49 @@ class StatusCount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.company_id} {self.status} {self.rows:+d}"
+
+
+class Reply(models.Model):
+    """A message someone other than the mailbox sent in the thread of one of our sent rows (SPEC Part 2,
+    "Replies that act"): what `reply.received` describes.
+
+    Recorded by `outreach_queue.services.replies` when Nylas reports it, once per (connection, provider
+    message id): Nylas sends `message.created` and `thread.replied` for the same message, and repeats
+    deliveries. It belongs to the enrollment (and customer) of the sent row it answers, the latest one
+    when the thread holds several. Classification and the actions it drives are for later; today every
+    reply of a `stop_on_reply` sequence stops its enrollments (`replied`).
+    """
+
+    TEXT_MAX_LENGTH = 2000
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+", db_index=False)
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
+    enrollment = models.ForeignKey(Enrollment, on_delete=models.CASCADE, related_name="replies")
+    invoice = models.ForeignKey(Invoice, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # The sent row it answers, and the mailbox it came to (the dedupe key with the provider's id).
+    row = models.ForeignKey(ScheduledStep, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    connection = models.ForeignKey(
+        EmailConnection, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
+    provider_message_id = models.CharField(max_length=255, blank=True, default="")
+    provider_thread_id = models.CharField(max_length=255, blank=True, default="")
+    from_email = models.CharField(max_length=254, blank=True, default="")
+    subject = models.TextField(blank=True, default="")
+    text = models.TextField(blank=True, default="")
+    received_at = models.DateTimeField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "queue_reply"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["connection", "provider_message_id"],
+                condition=~Q(provider_message_id=""),
+                name="queue_reply_once_per_message",
+            ),
+        ]
+        indexes = [models.Index(fields=["company", "-received_at"], name="queue_reply_company_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.from_email or 'reply'} @ {self.received_at:%Y-%m-%d %H:%M}Z"

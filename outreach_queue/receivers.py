@@ -7,12 +7,28 @@ from outreach_queue.services.replies import sent_rows_mark_bounced, sent_rows_st
 
 
 @receiver(reply_received, dispatch_uid="queue.stop_on_reply")
-def stop_on_reply(sender, *, connection_id, thread_id, root_message_id="", message_id="", **kwargs) -> str:
+def stop_on_reply(
+    sender,
+    *,
+    connection_id,
+    thread_id,
+    root_message_id="",
+    message_id="",
+    from_email="",
+    subject="",
+    text="",
+    received_at=None,
+    **kwargs,
+) -> str:
     return sent_rows_stop_on_reply(
         connection_id=connection_id,
         thread_id=thread_id,
         root_message_id=root_message_id,
         message_id=message_id,
+        from_email=from_email,
+        subject=subject,
+        text=text,
+        received_at=received_at,
     )
 
 

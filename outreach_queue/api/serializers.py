@@ -6,6 +6,7 @@ from connections.models import EmailConnection
 from daylit.api.base import CompanyScopedField
 from daylit.api.fields import UUID_PATTERN, CommaSeparatedField
 from enrollments.models import ScheduledStep
+from outreach_queue.models import Reply
 from outreach_queue.selectors import CATEGORY_STATUSES, UNASSIGNED
 from sequences.models import SUBJECT_MAX_LENGTH, SequenceStep
 
@@ -48,6 +49,29 @@ class QueueRowSerializer(serializers.ModelSerializer):
             "generated",
             "prompt_version",
             "draft_pending",
+        ]
+        read_only_fields = fields
+
+
+class ReplySerializer(serializers.ModelSerializer):
+    """A reply as `reply.received` carries it (no endpoint lists replies yet): SPEC Part 2's reply
+    fields that exist so far; classification and its action come with the replies feature."""
+
+    customer_id = serializers.UUIDField(read_only=True)
+    enrollment_id = serializers.UUIDField(read_only=True)
+    invoice_id = serializers.UUIDField(read_only=True, allow_null=True)
+
+    class Meta:
+        model = Reply
+        fields = [
+            "id",
+            "customer_id",
+            "enrollment_id",
+            "invoice_id",
+            "from_email",
+            "subject",
+            "received_at",
+            "text",
         ]
         read_only_fields = fields
 

@@ -4,6 +4,11 @@ Never twice: a row is claimed with one conditional UPDATE (`ready` -> `sending`)
 calls Nylas; every call for a row carries `row_idempotency_key(row.id)`, so a retry after an unknown
 outcome is replayed by Nylas (one-hour window) rather than delivered again. Outcomes are written
 with `WHERE status = 'sending'`, so a late answer cannot overwrite a row someone else settled.
+
+A row that settles records its event in the same short transaction as the outcome UPDATE, only when
+that UPDATE changed it: `queue_row.sent`, or `queue_row.failed` (a permanent failure, the idempotency
+window passed, the reconciler's "outcome unknown"). The claim (`ready` -> `sending`) and a retryable
+failure (back to `ready`) record none: to a client the row was ready and still is.
 """
 
 import contextlib
@@ -13,7 +18,8 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from django.conf import settings
-from django.db.models import F, Q
+from django.db import transaction
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from connections.models import EmailConnection
@@ -26,8 +32,12 @@ from connections.sending import (
 )
 from daylit.errors import BadRequest, Conflict, UpstreamError
 from daylit.models import Member
+from daylit.updates import update_returning_pks
 from enrollments.models import READY_SUBJECT_MAX_LENGTH, Enrollment, ScheduledStep
+from enrollments.payloads import QUEUE_ROW
 from enrollments.services import enrollments_finish_if_done
+from events.services import events_record
+from events.types import QUEUE_ROW_FAILED, QUEUE_ROW_SENT
 from outreach_queue.services.backoff import send_retry_seconds
 from sequences.models import Sequence, SequenceStep
 
@@ -130,9 +140,9 @@ def queue_row_deliver(
     """
     now = timezone.now()
     window_start = now - datetime.timedelta(seconds=settings.NYLAS_IDEMPOTENCY_WINDOW_SECONDS)
-    expired = ScheduledStep.objects.filter(
-        pk=row.pk, status=Status.READY, sending_started_at__lt=window_start
-    ).update(
+    expired = _moved(
+        ScheduledStep.objects.filter(pk=row.pk, status=Status.READY, sending_started_at__lt=window_start),
+        event=QUEUE_ROW_FAILED,
         status=Status.FAILED,
         error=f"{OUTCOME_UNKNOWN}: {WINDOW_PASSED}",
         processed_at=now,
@@ -206,7 +216,9 @@ def _send_claimed(*, row: ScheduledStep, connection: EmailConnection) -> Schedul
 
 def _record_sent(row_id: UUID, sent: SentMessage) -> None:
     now = timezone.now()
-    recorded = ScheduledStep.objects.filter(pk=row_id, status=Status.SENDING).update(
+    recorded = _moved(
+        ScheduledStep.objects.filter(pk=row_id, status=Status.SENDING),
+        event=QUEUE_ROW_SENT,
         status=Status.SENT,
         provider_message_id=sent.message_id,
         provider_thread_id=sent.thread_id,
@@ -237,9 +249,20 @@ def _settle(row_id: UUID, *, status: str, error: str, retry_in: float | None = N
         fields["next_attempt_at"] = now + datetime.timedelta(seconds=retry_in)
     if status == Status.FAILED:
         fields["processed_at"] = now
-    ScheduledStep.objects.filter(pk=row_id, status=Status.SENDING).update(**fields)
+    event = QUEUE_ROW_FAILED if status == Status.FAILED else None
+    _moved(ScheduledStep.objects.filter(pk=row_id, status=Status.SENDING), event=event, **fields)
     if status == Status.FAILED:
         _finish_enrollment_of(row_id)
+
+
+def _moved(rows: QuerySet[ScheduledStep], *, event: str | None, **fields) -> int:
+    """A conditional UPDATE and, for exactly the rows it changed, `event` (None: no event), in one
+    transaction. Returns how many rows it changed."""
+    with transaction.atomic():
+        moved = update_returning_pks(rows, **fields)
+        if event:
+            events_record(type=event, subject_type=QUEUE_ROW, ids=moved)
+    return len(moved)
 
 
 def _finish_enrollment_of(row_id: UUID) -> None:
@@ -297,9 +320,9 @@ def queue_rows_reconcile_sending(*, now: datetime.datetime | None = None, limit:
     for row in stuck:
         started = row.sending_started_at
         if started is None or started < window_start or row.sender_connection is None:
-            moved = ScheduledStep.objects.filter(
-                pk=row.pk, status=Status.SENDING, updated_at=row.updated_at
-            ).update(
+            moved = _moved(
+                ScheduledStep.objects.filter(pk=row.pk, status=Status.SENDING, updated_at=row.updated_at),
+                event=QUEUE_ROW_FAILED,
                 status=Status.FAILED,
                 error=f"{OUTCOME_UNKNOWN}: the send was interrupted and the idempotency window has passed",
                 processed_at=now,

@@ -3,28 +3,49 @@
 Called by the receivers of the connections app's webhook signals (`outreach_queue/receivers.py`),
 inside the transaction that marks the webhook delivery processed, so a repeated delivery acts once.
 Each returns the outcome string the connections app records on the delivery.
+
+A reply in the thread of a sent row is recorded (a Reply, once per message) with its `reply.received`
+event, whether or not its sequence stops on replies; the stops record their own events
+(`enrollment.completed` with `replied` or `bounced`, `queue_row.cancelled`) in the same transaction.
 """
 
+import datetime
 from collections.abc import Iterable
 from uuid import UUID
 
-from django.db.models import Q
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
 from django.utils import timezone
 
+from daylit.errors import violates
 from enrollments.models import ScheduledStep
 from enrollments.services import enrollments_stop
+from events.services import events_record
+from events.types import REPLY_RECEIVED
+from outreach_queue.models import Reply
+from outreach_queue.payloads import REPLY
 
 STOP_REASON_REPLIED = "replied"
 STOP_REASON_BOUNCED = "bounced"
 MAX_ERROR_LENGTH = 1000
+_REPLY_ONCE_CONSTRAINT = "queue_reply_once_per_message"
 
 
 def sent_rows_stop_on_reply(
-    *, connection_id: UUID, thread_id: str, root_message_id: str = "", message_id: str = ""
+    *,
+    connection_id: UUID,
+    thread_id: str,
+    root_message_id: str = "",
+    message_id: str = "",
+    from_email: str = "",
+    subject: str = "",
+    text: str = "",
+    received_at: datetime.datetime | None = None,
 ) -> str:
-    """Stop ("replied") the enrollments whose sent rows, sent through this connection, are in `thread_id`
-    or are `root_message_id`, when their sequence has `stop_on_reply`. Rows of other connections (another
-    company's grant) never match. A `message_id` that is one of our own sent messages is not a reply.
+    """Record the reply and stop ("replied") the enrollments whose sent rows, sent through this
+    connection, are in `thread_id` or are `root_message_id`, when their sequence has `stop_on_reply`.
+    Rows of other connections (another company's grant) never match. A `message_id` that is one of our
+    own sent messages is not a reply.
     """
     sent = ScheduledStep.objects.filter(sender_connection_id=connection_id, status=ScheduledStep.Status.SENT)
     if message_id and sent.filter(provider_message_id=message_id).exists():
@@ -36,18 +57,74 @@ def sent_rows_stop_on_reply(
         match |= Q(provider_message_id=root_message_id)
     if not match:
         return "ignored: no thread or message to match"
-    matched = {
-        (enrollment_id, stop_on_reply)
-        for enrollment_id, stop_on_reply in sent.filter(match).values_list(
-            "enrollment_id", "sequence__stop_on_reply"
+    matched = list(
+        sent.filter(match)
+        .order_by(F("processed_at").desc(nulls_last=True), "-id")
+        .values(
+            "id",
+            "company_id",
+            "customer_id",
+            "enrollment_id",
+            "enrollment__invoice_id",
+            "provider_thread_id",
+            "sequence__stop_on_reply",
         )
-    }
+    )
     if not matched:
         return "ignored: no sent row in this thread"
-    to_stop = {enrollment_id for enrollment_id, stop_on_reply in matched if stop_on_reply}
+    reply_record(
+        row=matched[0],
+        connection_id=connection_id,
+        message_id=message_id,
+        from_email=from_email,
+        subject=subject,
+        text=text,
+        received_at=received_at,
+    )
+    to_stop = {row["enrollment_id"] for row in matched if row["sequence__stop_on_reply"]}
     if not to_stop:
         return "ignored: the sequence does not stop on reply"
     return _stopped(enrollments_stop(enrollment_ids=to_stop, reason=STOP_REASON_REPLIED))
+
+
+def reply_record(
+    *,
+    row: dict,
+    connection_id: UUID,
+    message_id: str,
+    from_email: str,
+    subject: str,
+    text: str,
+    received_at: datetime.datetime | None,
+) -> Reply | None:
+    """Record a reply to the sent `row` (the latest sent row of its thread) with its `reply.received`
+    event; None when this message was recorded before (Nylas reports a reply as `message.created` and as
+    `thread.replied`, and repeats deliveries): the unique (connection, message id) decides, in a
+    savepoint, so the caller's transaction goes on.
+    """
+    reply = Reply(
+        company_id=row["company_id"],
+        customer_id=row["customer_id"],
+        enrollment_id=row["enrollment_id"],
+        invoice_id=row["enrollment__invoice_id"],
+        row_id=row["id"],
+        connection_id=connection_id,
+        provider_message_id=message_id[:255],
+        provider_thread_id=row["provider_thread_id"],
+        from_email=from_email[:254],
+        subject=subject,
+        text=text[: Reply.TEXT_MAX_LENGTH],
+        received_at=received_at or timezone.now(),
+    )
+    try:
+        with transaction.atomic():
+            reply.save(force_insert=True)
+    except IntegrityError as exc:
+        if not violates(exc, _REPLY_ONCE_CONSTRAINT):
+            raise
+        return None
+    events_record(type=REPLY_RECEIVED, subject_type=REPLY, ids=[reply.pk])
+    return reply
 
 
 def sent_rows_mark_bounced(*, connection_id: UUID, message_ids: Iterable[str], reason: str) -> str:

@@ -1,17 +1,23 @@
 """A person's moves on one queue row besides sending: edit, cancel, complete.
 
 Each move is one conditional UPDATE (`WHERE status IN <allowed>`), so a move that races with another
-(a send, a promotion, a second click) either happens once or answers from the row's new state.
+(a send, a promotion, a second click) either happens once or answers from the row's new state. A move
+that happened records its event (`queue_row.cancelled`, `queue_row.completed`) in the same transaction;
+one that did not (already there, or refused) records none.
 """
 
 from typing import Any
 
+from django.db import transaction
 from django.db.models import Case, Value, When
 from django.utils import timezone
 
 from daylit.errors import Conflict
 from enrollments.models import ScheduledStep
+from enrollments.payloads import QUEUE_ROW
 from enrollments.services import enrollments_finish_if_done
+from events.services import events_record
+from events.types import QUEUE_ROW_CANCELLED, QUEUE_ROW_COMPLETED
 from outreach_queue.services.drafts import NO_RECIPIENT_WARNING, content_frozen
 from sequences.models import SequenceStep
 
@@ -60,9 +66,12 @@ def _written_by_a_person(row_id) -> None:
 def queue_row_cancel(*, row: ScheduledStep) -> ScheduledStep:
     """Cancel a `scheduled` or `ready` row. Already cancelled: returned unchanged. Otherwise 409."""
     now = timezone.now()
-    moved = ScheduledStep.objects.filter(pk=row.pk, status__in=[Status.SCHEDULED, Status.READY]).update(
-        status=Status.CANCELLED, processed_at=now, updated_at=now
-    )
+    with transaction.atomic():
+        moved = ScheduledStep.objects.filter(pk=row.pk, status__in=[Status.SCHEDULED, Status.READY]).update(
+            status=Status.CANCELLED, processed_at=now, updated_at=now
+        )
+        if moved:
+            events_record(type=QUEUE_ROW_CANCELLED, subject_type=QUEUE_ROW, ids=[row.pk])
     current = ScheduledStep.objects.get(pk=row.pk)
     if moved:
         enrollments_finish_if_done(enrollment_ids=[current.enrollment_id])
@@ -79,9 +88,12 @@ def queue_row_complete(*, row: ScheduledStep, notes: str = "") -> ScheduledStep:
     if row.step_type == SequenceStep.StepType.REMINDER:
         raise Conflict("A reminder is sent, not completed.", code="not_a_call_or_task")
     now = timezone.now()
-    moved = ScheduledStep.objects.filter(pk=row.pk, status=Status.READY).update(
-        status=Status.COMPLETED, notes=notes, processed_at=now, updated_at=now
-    )
+    with transaction.atomic():
+        moved = ScheduledStep.objects.filter(pk=row.pk, status=Status.READY).update(
+            status=Status.COMPLETED, notes=notes, processed_at=now, updated_at=now
+        )
+        if moved:
+            events_record(type=QUEUE_ROW_COMPLETED, subject_type=QUEUE_ROW, ids=[row.pk])
     current = ScheduledStep.objects.get(pk=row.pk)
     if moved:
         enrollments_finish_if_done(enrollment_ids=[current.enrollment_id])

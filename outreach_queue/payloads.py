@@ -1,0 +1,74 @@
+"""The queue's subjects as events' `data`, built in SQL (see events.subjects;
+tests/outreach_queue/test_payloads.py holds each equal to its serializer's output):
+
+- `queue_row`: QueueRowSerializer's shape (with its step label, sequence name and customer name); the
+  row's table is the enrollments app's ScheduledStep.
+- `reply`: ReplySerializer's shape (SPEC Part 2's reply fields that exist so far).
+"""
+
+from daylit.models import Customer
+from enrollments.models import ScheduledStep
+from enrollments.payloads import QUEUE_ROW
+from events.subjects import api_time, register_subject
+from outreach_queue.models import Reply
+from sequences.models import Sequence, SequenceStep
+
+REPLY = "reply"
+
+QUEUE_ROW_SELECT = f"""
+SELECT s.id, s.company_id, s.customer_id, s.enrollment_id,
+       jsonb_build_object(
+           'id', s.id,
+           'status', s.status,
+           'step_type', s.step_type,
+           'step_id', s.step_id,
+           'step_label', st.label,
+           'sequence_id', s.sequence_id,
+           'sequence_name', sq.name,
+           'enrollment_id', s.enrollment_id,
+           'customer_id', s.customer_id,
+           'customer_name', c.name,
+           'scheduled_for', {api_time("s.scheduled_for")},
+           'ready_at', {api_time("s.ready_at")},
+           'processed_at', {api_time("s.processed_at")},
+           'to_email', s.to_email,
+           'subject', s.subject,
+           'body_plain', s.body_plain,
+           'body_html', s.body_html,
+           'sender_connection_id', s.sender_connection_id,
+           'provider_message_id', s.provider_message_id,
+           'provider_thread_id', s.provider_thread_id,
+           'error', s.error,
+           'notes', s.notes,
+           'generated', s.generated,
+           'prompt_version', s.prompt_version,
+           'draft_pending', s.draft_pending
+       ) AS data
+FROM {ScheduledStep._meta.db_table} s
+JOIN {SequenceStep._meta.db_table} st ON st.id = s.step_id
+JOIN {Sequence._meta.db_table} sq ON sq.id = s.sequence_id
+JOIN {Customer._meta.db_table} c ON c.id = s.customer_id
+WHERE s.id = ANY(%(ids)s)
+"""  # noqa: S608 (table names are ours; the ids are a parameter)
+
+
+REPLY_SELECT = f"""
+SELECT r.id, r.company_id, r.customer_id, r.enrollment_id,
+       jsonb_build_object(
+           'id', r.id,
+           'customer_id', r.customer_id,
+           'enrollment_id', r.enrollment_id,
+           'invoice_id', r.invoice_id,
+           'from_email', r.from_email,
+           'subject', r.subject,
+           'received_at', {api_time("r.received_at")},
+           'text', r.text
+       ) AS data
+FROM {Reply._meta.db_table} r
+WHERE r.id = ANY(%(ids)s)
+"""  # noqa: S608 (the table name is ours; the ids are a parameter)
+
+
+def register() -> None:
+    register_subject(QUEUE_ROW, QUEUE_ROW_SELECT)
+    register_subject(REPLY, REPLY_SELECT)
