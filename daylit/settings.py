@@ -165,6 +165,7 @@ SPECTACULAR_SETTINGS = {
         "SequenceStatusEnum": "sequences.models.Sequence.Status",
         "EnrollmentStatusEnum": "enrollments.models.Enrollment.Status",
         "QueueRowStatusEnum": "enrollments.models.ScheduledStep.Status",
+        "WebhookDeliveryStatusEnum": "events.models.WebhookDelivery.Status",
     },
 }
 
@@ -190,6 +191,10 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Celery's Django fixup closes every database connection around every task unless this is set: a new
+# PostgreSQL connection costs more than a webhook delivery (~30 ms against ~10). Tasks follow Django's
+# request rules instead (daylit/celery.py): a connection lives CONN_MAX_AGE, one that failed is dropped.
+CELERY_DB_REUSE_MAX = 1_000_000
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
@@ -200,7 +205,25 @@ CELERY_BEAT_SCHEDULE = {
     "compact-status-counts": {"task": "queue.compact_status_counts", "schedule": 60.0},
     "sweep-webhook-deliveries": {"task": "connections.sweep_webhook_deliveries", "schedule": 60.0},
     "purge-oauth-states": {"task": "connections.purge_oauth_states", "schedule": 3600.0},
+    # The webhook sweep: claims due deliveries, including those whose worker died (its claim expired).
+    "dispatch-webhook-deliveries": {"task": "events.dispatch_deliveries", "schedule": 10.0},
+    "purge-old-events": {"task": "events.purge_events", "schedule": 86400.0},
 }
+# Webhook delivery has its own queue and worker (Procfile `webhooks`): a slow or dead receiver holds
+# only that worker's slots, never promotion or sending.
+CELERY_TASK_ROUTES = {
+    "events.dispatch_deliveries": {"queue": "webhooks"},
+    "events.deliver_webhook": {"queue": "webhooks"},
+}
+
+# Outbound webhooks (events/targets.py, events/delivery.py). Both ALLOW_* are for development and tests.
+WEBHOOK_ALLOW_HTTP = env_bool("WEBHOOK_ALLOW_HTTP", False)
+WEBHOOK_ALLOW_PRIVATE_TARGETS = env_bool("WEBHOOK_ALLOW_PRIVATE_TARGETS", False)
+# At most this many deliveries of one endpoint are claimed at once (one while it is failing), so a
+# backlog or a dead receiver cannot take every webhook worker.
+WEBHOOK_MAX_IN_FLIGHT_PER_ENDPOINT = env_int("WEBHOOK_MAX_IN_FLIGHT_PER_ENDPOINT", 10)
+if WEBHOOK_MAX_IN_FLIGHT_PER_ENDPOINT < 1:
+    raise ImproperlyConfigured("WEBHOOK_MAX_IN_FLIGHT_PER_ENDPOINT must be at least 1")
 
 # Nylas: without an API key, email goes to the local outbox transport (no network needed).
 NYLAS_API_KEY = env_str("NYLAS_API_KEY")

@@ -73,6 +73,9 @@ class WebhookEndpoint(models.Model):
     # The first failed attempt since the last delivered one: three days of nothing but failures
     # disable the endpoint.
     failing_since = models.DateTimeField(null=True, blank=True)
+    # While failing, the endpoint's backoff: nothing more is claimed for it before this time, then one
+    # delivery at a time probes it (events.delivery). Null when healthy.
+    retry_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -103,6 +106,10 @@ class WebhookDelivery(models.Model):
     # A worker's claim on the delivery while it attempts it; a claim past this time is free again
     # (the worker died), and the sweep hands the delivery to another.
     locked_until = models.DateTimeField(null=True, blank=True)
+    # Set when a worker starts the attempt under the claim (null while the claim only waits in the
+    # broker): a second task for the same claim sees it and leaves; the outcome is written only by the
+    # attempt that set it.
+    attempt_started_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(db_default=Now())
 
     class Meta:
@@ -117,8 +124,20 @@ class WebhookDelivery(models.Model):
             ),
         ]
         indexes = [
-            models.Index(fields=["next_attempt_at"], name="delivery_due", condition=Q(status="pending")),
             models.Index(fields=["endpoint", "-created_at"], name="delivery_endpoint_recent"),
+            # The dispatcher's two reads per endpoint: its due deliveries, and its claims in flight. (A
+            # due index across endpoints, once here, is gone: every read is per endpoint, and with it
+            # the planner could pick a scan of every due row sorted, behind stale statistics.)
+            models.Index(
+                fields=["endpoint", "next_attempt_at", "id"],
+                name="delivery_endpoint_due",
+                condition=Q(status="pending"),
+            ),
+            models.Index(
+                fields=["endpoint", "locked_until"],
+                name="delivery_endpoint_claimed",
+                condition=Q(status="pending", locked_until__isnull=False),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -3,8 +3,8 @@
 Order is (`txid`, `seq`). A transaction that is still running may hold events with a lower `seq` than
 ones already committed; listing only events of transactions older than the oldest one still running
 (`txid_snapshot_xmin`) means every event that becomes visible later sorts after everything listed
-before it, so a client walking with `after` never skips one. A reader's own transaction's events are
-visible to it too.
+before it, so a client walking with `after` never skips one. Only this database's transactions count
+(see `_HORIZON`). A reader's own transaction's events are visible to it too.
 """
 
 from dataclasses import dataclass
@@ -17,9 +17,22 @@ from daylit.errors import BadRequest
 from daylit.models import Company
 from events.models import Event
 
-_SETTLED = Q(txid__lt=RawSQL("txid_snapshot_xmin(txid_current_snapshot())", [])) | Q(
-    txid=RawSQL("txid_current_if_assigned()", [])
-)
+# The oldest transaction of this database that was still running when the statement's snapshot was
+# taken: its in-progress list, less the transactions pg_stat_activity places in other databases (a
+# transaction ids are server-wide; another database's long transaction must not hold our events back).
+# One that ended since the snapshot is no longer listed anywhere and counts as ours: safe, just late.
+# pg_stat_activity shows 32-bit xids; they are widened against the snapshot's 64-bit xmax.
+_HORIZON = """(
+    SELECT COALESCE(min(running.xid), txid_snapshot_xmax(txid_current_snapshot()))
+    FROM txid_snapshot_xip(txid_current_snapshot()) AS running(xid)
+    WHERE running.xid IS DISTINCT FROM txid_current_if_assigned()
+      AND running.xid NOT IN (
+        SELECT x.xmax - ((x.xmax %% 4294967296) - a.backend_xid::text::bigint + 4294967296) %% 4294967296
+        FROM pg_stat_activity a, (SELECT txid_snapshot_xmax(txid_current_snapshot()) AS xmax) x
+        WHERE a.backend_xid IS NOT NULL AND a.datname IS DISTINCT FROM current_database()
+      )
+)"""
+_SETTLED = Q(txid__lt=RawSQL(_HORIZON, [])) | Q(txid=RawSQL("txid_current_if_assigned()", []))
 
 
 @dataclass

@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 import pytest
 from drf_spectacular.generators import SchemaGenerator
 
+from tests.factories.events import WebhookEndpointFactory
 from tests.factories.sequences import SequenceFactory
 
 PREFIX = "/api/companies/{company_id}/"
@@ -102,9 +103,12 @@ def bad_cases(*paths: str) -> list:
 
 
 def list_url(company, path: str, query: list[tuple[str, str]] = ()) -> str:
-    """The list's URL in `company` (a path with {sequence_id} gets a sequence of it), with `query`."""
+    """The list's URL in `company` (a path with {sequence_id} or {endpoint_id} gets a sequence or webhook
+    endpoint of it), with `query`."""
     if "{sequence_id}" in path:
         path = path.replace("{sequence_id}", str(SequenceFactory(company=company).pk))
+    if "{endpoint_id}" in path:
+        path = path.replace("{endpoint_id}", str(WebhookEndpointFactory(company=company).pk))
     return f"/api/companies/{company.pk}/{path}" + (f"?{urlencode(query)}" if query else "")
 
 

@@ -39,13 +39,19 @@ PAGED = (
 
 
 def list_schema(
-    item_serializer, filters: type[serializers.Serializer] | None = None, *, description: str, **kwargs
+    item_serializer,
+    filters: type[serializers.Serializer] | None = None,
+    *,
+    description: str,
+    errors: dict | None = None,
+    **kwargs,
 ):
     """`extend_schema` of a list: its filters as typed query parameters (their 400 is in daylit.schema),
-    and its description followed by the paging rules every list shares."""
+    and its description followed by the paging rules every list shares. `errors` adds the list's own
+    error answers ({403: OpenApiResponse(...)})."""
     return extend_schema(
         parameters=[filters] if filters else None,
-        responses={200: item_serializer(many=True)},
+        responses={200: item_serializer(many=True), **(errors or {})},
         description=f"{description} {PAGED}",
         **kwargs,
     )

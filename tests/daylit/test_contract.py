@@ -25,6 +25,7 @@ CREATES = {
     ("post", "/api/companies/{company_id}/sequences"),
     ("post", "/api/companies/{company_id}/sequences/{sequence_id}/steps"),
     ("post", "/api/companies/{company_id}/sequence-enrollments"),
+    ("post", "/api/companies/{company_id}/webhook-endpoints"),
 }
 
 

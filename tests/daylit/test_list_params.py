@@ -30,6 +30,8 @@ INVENTORY = {
         "ar_owner": "comma",
         "search": "text",
     },
+    "webhook-endpoints": PAGE,
+    "webhook-endpoints/{endpoint_id}/deliveries": {**PAGE, "status": "comma"},
 }
 
 

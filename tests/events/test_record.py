@@ -119,3 +119,34 @@ def test_events_older_than_thirty_days_are_purged_with_their_deliveries(company)
     assert events_purge(now=now) == 1
     assert [e.subject_id for e in Event.objects.all()] == [recent.id]
     assert [d.event.subject_id for d in WebhookDelivery.objects.all()] == [recent.id]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_long_transaction_in_another_database_does_not_hold_events_back():
+    """Transaction ids are server-wide: only this database's running transactions may hide events."""
+    import psycopg
+
+    from tests.factories.core import CompanyFactory
+
+    company = CompanyFactory()
+    enrollment = EnrollmentFactory(sequence=SequenceFactory(company=company, status="active"))
+    params = {**connection.get_connection_params(), "dbname": "postgres"}
+    for django_only in ("cursor_factory", "context"):
+        params.pop(django_only, None)
+    with psycopg.connect(**params) as elsewhere:
+        elsewhere.execute("SELECT txid_current()")  # an open transaction with an xid older than ours
+        events_record(type=ENROLLMENT_CREATED, subject_type=ENROLLMENT, ids=[enrollment.id])  # commits
+        assert [e.subject_id for e in event_page(company=company).data] == [enrollment.id]
+
+
+def test_the_daily_purge_task_runs_the_purge(company):
+    from events.tasks import purge_events
+
+    enrollment = EnrollmentFactory(sequence=SequenceFactory(company=company, status="active"))
+    events_record(
+        type=ENROLLMENT_CREATED,
+        subject_type=ENROLLMENT,
+        ids=[enrollment.id],
+        occurred_at=timezone.now() - timedelta(days=40),
+    )
+    assert purge_events() == 1 and not Event.objects.exists()

@@ -8,10 +8,12 @@ from django.utils import timezone
 
 from daylit.models import Company, Member
 from enrollments.models import ScheduledStep
+from events.models import Event
 from outreach_queue.services import queue_rows_promote
 from tests.factories.connections import EmailConnectionFactory
 from tests.factories.core import CustomerFactory, InvoiceFactory
 from tests.factories.enrollments import EnrollmentFactory, ScheduledStepFactory
+from tests.factories.events import WebhookDeliveryFactory, WebhookEndpointFactory
 from tests.factories.sequences import SequenceFactory, SequenceStepFactory
 
 Status = ScheduledStep.Status
@@ -30,7 +32,8 @@ class Seeded:
 
 def seed_company(*, company: Company, member: Member, customers: int = 3) -> Seeded:
     """Customers with open invoices, the member's email connection, an active sequence with three steps
-    (reminder, call, task), a draft sequence, enrollments and queue rows in every live state."""
+    (reminder, call, task), a draft sequence, enrollments and queue rows in every live state, a webhook
+    endpoint with a failed delivery."""
     sender = EmailConnectionFactory(company=company, member=member)
     sequence = SequenceFactory(
         company=company, status="active", sender_connection=sender, timezone="America/New_York"
@@ -59,6 +62,11 @@ def seed_company(*, company: Company, member: Member, customers: int = 3) -> See
     for row in rows.values():
         row.refresh_from_db()
     assert rows["reminder"].status == Status.READY, rows["reminder"].error
+    # A webhook endpoint (a public https URL) with one failed delivery: retry and ping have work to do.
+    endpoint = WebhookEndpointFactory(company=company)
+    webhook_delivery = WebhookDeliveryFactory(
+        endpoint=endpoint, status="failed", attempts=13, next_attempt_at=None, last_error="HTTP 500"
+    )
     return Seeded(
         company=company,
         member=member,
@@ -74,5 +82,9 @@ def seed_company(*, company: Company, member: Member, customers: int = 3) -> See
             "row_id": str(rows["reminder"].id),
             "call_row_id": str(rows["call"].id),
             "member_id": str(member.id),
+            "webhook_endpoint_id": str(endpoint.id),
+            "webhook_delivery_id": str(webhook_delivery.id),
+            # Promotion recorded queue_row.ready events: a real cursor for the event lists.
+            "event_id": str(Event.objects.filter(company=company).values_list("id", flat=True)[0]),
         },
     )

@@ -20,6 +20,7 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 from connections import oauth
 from daylit.services import api_token_issue
 from daylit.wsgi import application
+from tests.factories.events import PUBLIC_URL
 from tests.fakes.nylas import FakeNylas
 from tests.reliability.seed import seed_company
 from tests.servers import wsgi_in_the_test_transaction
@@ -34,6 +35,8 @@ REAL_IDS = {
     "step_id": "step_id",
     "enrollment_id": "enrollment_id",
     "row_id": "row_id",
+    "endpoint_id": "webhook_endpoint_id",
+    "delivery_id": "webhook_delivery_id",
 }
 # Body field -> key in Seeded.ids: a valid body names objects that exist (a random id is a 400).
 REAL_BODY_IDS = {
@@ -103,6 +106,8 @@ def test_every_operation_conforms_to_its_schema(case, fuzz_world):
         case.body = real_body_ids(case.body, seeded)
     if ParameterLocation.HEADER not in negative:
         case.headers = {**(case.headers or {}), **auth}
+    if ParameterLocation.QUERY not in negative and "after" in (case.query or {}):
+        case.query = {**case.query, "after": seeded.ids["event_id"]}  # a cursor must be a real event
     if case.path == OAUTH_CALLBACK and ParameterLocation.QUERY not in negative:
         # A valid callback carries a state this server signed (once); Nylas's token answer is mocked.
         case.query = {**(case.query or {}), "state": fresh_oauth_state(seeded.member)}
@@ -140,6 +145,9 @@ def real_body_ids(body: dict, seeded) -> dict:
         body["issue_date"], body["due_date"] = dates[0], dates[-1]
     if isinstance(body.get("timezone"), str):
         body["timezone"] = "America/Chicago"  # the IANA names are a list JSON Schema does not hold
+    if isinstance(body.get("url"), str):
+        # A webhook URL must be https to a public address (JSON Schema's `uri` is any scheme).
+        body["url"] = PUBLIC_URL
     if isinstance(body.get("customer_ids"), list):
         body["customer_ids"] = [seeded.ids["customer_id"]] * min(len(body["customer_ids"]), 1)
     return body

@@ -41,9 +41,11 @@ PATH_IDS = {
     "step_id": "step_id",
     "enrollment_id": "enrollment_id",
     "row_id": "row_id",
+    "endpoint_id": "webhook_endpoint_id",
+    "delivery_id": "webhook_delivery_id",
 }
 PARAM = re.compile(r"<(?:\w+:)?(\w+)>")
-OUR_APPS = ("daylit", "connections", "sequences", "enrollments", "queue")
+OUR_APPS = ("daylit", "events", "connections", "sequences", "enrollments", "queue")
 
 
 def company_routes() -> list[tuple[str, list[str]]]:
