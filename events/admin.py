@@ -1,8 +1,11 @@
 """Support views of the event log and webhooks: read-only, actions through events' services. No
 secret is ever shown (they are not among any admin's fields)."""
 
+import json
+
 from django.contrib import admin, messages
 from django.utils import timezone
+from django.utils.html import format_html
 
 from events import delivery
 from events.endpoints import webhook_endpoint_update
@@ -39,10 +42,14 @@ class EventAdmin(ReadOnlyAdmin):
         "subject_id",
         "customer_id",
         "enrollment_id",
-        "txid",
-        "data",
+        "data_pretty",
     ]
     readonly_fields = fields
+
+    @admin.display(description="data")
+    def data_pretty(self, event: Event) -> str:
+        # Indented, so support staff can read a queue row's email in it.
+        return format_html("<pre style='white-space: pre-wrap'>{}</pre>", json.dumps(event.data, indent=2))
 
 
 @admin.register(WebhookEndpoint)

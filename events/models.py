@@ -113,6 +113,9 @@ class WebhookDelivery(models.Model):
     created_at = models.DateTimeField(db_default=Now())
 
     class Meta:
+        # "outbound": the Nylas deliveries received are connections' "webhook deliveries".
+        verbose_name = "outbound webhook delivery"
+        verbose_name_plural = "outbound webhook deliveries"
         constraints = [
             models.UniqueConstraint(fields=["event", "endpoint"], name="delivery_once_per_endpoint"),
             models.CheckConstraint(
