@@ -35,8 +35,10 @@ Contract
   wall clock at signing, always: receivers check it against their own clock.
 """
 
+import contextlib
 import json
 import logging
+import socket
 import threading
 import time
 from dataclasses import dataclass
@@ -53,7 +55,7 @@ from standardwebhooks import Webhook
 from daylit.enqueue import enqueue_on_commit
 from daylit.errors import Conflict
 from events.models import Event, WebhookDelivery, WebhookEndpoint
-from events.targets import TargetRefused, guarded_session, target_check
+from events.targets import TargetRefused, guarded_session, target_check, thread_sockets
 
 logger = logging.getLogger(__name__)
 
@@ -340,7 +342,33 @@ def _session() -> requests.Session:
 def delivery_send(*, delivery: WebhookDelivery, now: datetime) -> Outcome:
     """POST the delivery to its endpoint, once; classify what happened. No database access. A 2xx is
     delivered; anything else (another status, a redirect, a timeout, a refused target) is a failure
-    whose `error` says why."""
+    whose `error` says why.
+
+    The whole attempt has TIMEOUT_SECONDS: requests' timeout bounds each socket read only, so a
+    receiver sending a byte every few seconds would hold the worker (and outlive its claim) for good.
+    A timer shuts the thread's sockets down when the time is up."""
+    sockets = thread_sockets()
+    expired = threading.Event()
+
+    def abort() -> None:
+        expired.set()
+        for sock in list(sockets):
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+    deadline = threading.Timer(TIMEOUT_SECONDS, abort)
+    deadline.daemon = True
+    deadline.start()
+    try:
+        outcome = _post(delivery=delivery, now=now)
+    finally:
+        deadline.cancel()
+    if expired.is_set():
+        return Outcome(False, error=f"No answer within {TIMEOUT_SECONDS} s.")
+    return outcome
+
+
+def _post(*, delivery: WebhookDelivery, now: datetime) -> Outcome:
     endpoint, event = delivery.endpoint, delivery.event
     body = delivery_body(event).encode()
     headers = signed_headers(endpoint=endpoint, msg_id=str(event.id), body=body.decode(), now=now)

@@ -47,6 +47,7 @@ def event_page(
     after: UUID | None = None,
     limit: int = 20,
     types: list[str] | None = None,
+    exclude_types: list[str] | None = None,
     subject_id: UUID | None = None,
     customer_id: UUID | None = None,
     enrollment_id: UUID | None = None,
@@ -62,6 +63,8 @@ def event_page(
             Q(txid__gt=cursor["txid"]) | Q(txid=cursor["txid"], seq__gt=cursor["seq"]),
             txid__gte=cursor["txid"],
         )
+    if exclude_types:
+        events = events.exclude(type__in=exclude_types)
     events = _filtered(
         events, types=types, subject_id=subject_id, customer_id=customer_id, enrollment_id=enrollment_id
     )

@@ -2,7 +2,8 @@
 
 - `https://` only, unless `settings.WEBHOOK_ALLOW_HTTP`.
 - The host must not resolve to a loopback, private, link-local, multicast, reserved, unspecified or
-  otherwise not publicly routable address (an IPv4-mapped IPv6 address is judged as its IPv4), unless
+  otherwise not publicly routable address (an IPv6 address carrying an IPv4 one, mapped, 6to4 or
+  Teredo, is judged as that IPv4; site-local fec0::/10 is refused), unless
   `settings.WEBHOOK_ALLOW_PRIVATE_TARGETS` (development and tests). Every address of the DNS answer
   must pass: the HTTP client may connect to any of them.
 
@@ -15,6 +16,8 @@ Settings are read at each call, so tests may change them.
 
 import ipaddress
 import socket
+import threading
+import weakref
 from urllib.parse import urlsplit
 
 import requests
@@ -50,8 +53,14 @@ def address_check(address: str, *, host: str | None = None) -> None:
 def refused_because(address: str) -> str | None:
     """Why `address` is no webhook target (`"a private address"`), or None when it is public."""
     ip = ipaddress.ip_address(address.split("%", 1)[0])  # drop an IPv6 zone (fe80::1%eth0)
-    if ip.version == 6 and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+    if ip.version == 6:
+        if ip.is_site_local:  # fec0::/10, deprecated; Python 3.11 calls it global
+            return "a site-local address"
+        # An IPv6 address that carries an IPv4 one (mapped, 6to4 2002::/16, Teredo) is judged by it:
+        # 2002:a9fe:a9fe:: is 169.254.169.254 on a network that routes 6to4.
+        embedded = ip.ipv4_mapped or ip.sixtofour or (ip.teredo[1] if ip.teredo else None)
+        if embedded is not None:
+            ip = embedded
     checks = (
         ("is_unspecified", "an unspecified address"),
         ("is_loopback", "a loopback address"),
@@ -95,12 +104,24 @@ def _resolve(host: str, port: int) -> list[str]:
 # --- the HTTP client: every connected socket's peer is checked before anything is sent ---------------
 
 
+_opened = threading.local()
+
+
+def thread_sockets() -> weakref.WeakSet:
+    """The sockets this thread's connections opened (pooled ones included), so a deadline running in
+    another thread can shut them down and end an attempt that is still being fed byte by byte."""
+    if not hasattr(_opened, "sockets"):
+        _opened.sockets = weakref.WeakSet()
+    return _opened.sockets
+
+
 def _checked(sock: socket.socket, host: str) -> socket.socket:
     try:
         address_check(sock.getpeername()[0], host=host)
     except TargetRefused:
         sock.close()
         raise
+    thread_sockets().add(sock)
     return sock
 
 

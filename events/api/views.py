@@ -5,9 +5,10 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.response import Response
 
 from daylit.api.base import CompanyScopedAPIView
-from daylit.models import Customer
+from daylit.models import Customer, Member
 from events import selectors
 from events.api.serializers import CursorParams, EventFilters, EventPageSerializer
+from events.types import WEBHOOK_PING
 
 UNKNOWN_CURSOR = OpenApiResponse(
     description="`code` `unknown_cursor`: `after` is not the id of an event of this company (or it was "
@@ -32,6 +33,8 @@ class EventCursorView(CompanyScopedAPIView):
         query = self.parse_query(self.params)
         page = selectors.event_page(
             company=self.company,
+            # A ping's data is an endpoint, whose URL may carry a token: endpoints are for admins only.
+            exclude_types=None if self.member.role == Member.Role.ADMIN else [WEBHOOK_PING],
             after=query.get("after"),
             limit=query["limit"],
             types=query.get("type"),
@@ -50,7 +53,8 @@ class EventListView(EventCursorView):
         description="Everything that happened in the company: enrollments created and completed, queue "
         "rows ready, sent, failed, cancelled or completed, replies, connection changes, pings. Each "
         "event's `data` is its subject after the change, in the shape the API returns it; `subject_id` "
-        "keeps the events of one object. Any member may read them. " + CURSOR_RULES,
+        "keeps the events of one object. Any member may read them; `webhook.ping` events (their data is "
+        "an endpoint) only admins. " + CURSOR_RULES,
         parameters=[EventFilters],
         responses={200: EventPageSerializer, 400: UNKNOWN_CURSOR},
     )

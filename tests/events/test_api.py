@@ -88,3 +88,16 @@ def test_another_companys_timelines_and_cursors_are_not_found(api, company, othe
     assert api.get(company_url(company, "events")).json()["data"] == []
     foreign_event = api.get(company_url(other_company, "events"))
     assert foreign_event.status_code == 404  # not a member there
+
+
+def test_a_ping_whose_data_is_an_endpoint_is_listed_for_admins_only(api, company, member):
+    from daylit.models import Member
+    from tests.factories.events import WebhookEndpointFactory
+
+    endpoint = WebhookEndpointFactory(company=company, url="https://hooks.example/in?token=s3cret")
+    assert api.post(company_url(company, f"webhook-endpoints/{endpoint.id}/ping")).status_code == 202
+    url = company_url(company, "events")
+    assert [e["type"] for e in api.get(url).json()["data"]] == ["webhook.ping"]
+    Member.objects.filter(pk=member.pk).update(role=Member.Role.MEMBER)
+    assert api.get(url).json()["data"] == []
+    assert api.get(url, {"subject_id": str(endpoint.id)}).json()["data"] == []

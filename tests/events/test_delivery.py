@@ -18,7 +18,7 @@ from events.types import ENROLLMENT_CREATED, QUEUE_ROW_SENT
 from tests.factories.enrollments import EnrollmentFactory
 from tests.factories.events import WebhookDeliveryFactory, WebhookEndpointFactory
 from tests.factories.sequences import SequenceFactory
-from tests.fakes.webhook_receiver import CLOSE, Hang, WebhookReceiver
+from tests.fakes.webhook_receiver import CLOSE, Hang, Trickle, WebhookReceiver
 
 pytestmark = pytest.mark.django_db
 
@@ -249,6 +249,9 @@ def test_a_delivery_without_a_claim_is_not_sent(endpoint, receiver, queue):
         (302, "HTTP 302: redirects are not followed"),
         (CLOSE, "Connection failed"),
         (Hang(2), "No answer within"),
+        # Each byte comes well within the timeout, the whole answer (6 s) never does: the attempt
+        # still ends at TIMEOUT_SECONDS, not when the receiver is done.
+        (Trickle(0.1), "No answer within"),
     ],
 )
 def test_each_kind_of_failure_is_a_failed_attempt_that_says_why(

@@ -4,8 +4,8 @@ go to `received` (with the secret that verified them), the rest to `refused` (wi
 
 It answers 200 unless told otherwise: `script(...)` queues behaviours for the next requests, `always`
 sets the behaviour once the script is used up. A behaviour is an HTTP status (500), `Hang(seconds)`
-(record, then wait before answering: past the client's timeout), or `CLOSE` (record, then drop the
-connection without answering).
+(record, then wait before answering: past the client's timeout), `Trickle(interval)` (a 200 sent a
+byte at a time), or `CLOSE` (record, then drop the connection without answering).
 """
 
 import json
@@ -21,6 +21,13 @@ from standardwebhooks import Webhook, WebhookVerificationError
 @dataclass(frozen=True)
 class Hang:
     seconds: float
+
+
+@dataclass(frozen=True)
+class Trickle:
+    """Answer 200, one byte every `interval` seconds: no single read waits long, the whole answer does."""
+
+    interval: float
 
 
 CLOSE = "close"
@@ -67,7 +74,7 @@ class WebhookReceiver:
         self.server.shutdown()
         self.server.server_close()
 
-    def script(self, *behaviours: int | Hang | str) -> None:
+    def script(self, *behaviours: int | Hang | Trickle | str) -> None:
         with self._lock:
             self._script.extend(behaviours)
 
@@ -97,7 +104,7 @@ class WebhookReceiver:
             return reason
         return Received(headers=headers, body=json.loads(raw), raw=raw, verified_with=verified_with)
 
-    def _next(self) -> int | Hang | str:
+    def _next(self) -> int | Hang | Trickle | str:
         with self._lock:
             return self._script.pop(0) if self._script else self.always
 
@@ -127,6 +134,16 @@ class WebhookReceiver:
                 if isinstance(behaviour, Hang):
                     time.sleep(behaviour.seconds)
                     behaviour = 200
+                if isinstance(behaviour, Trickle):
+                    self.close_connection = True
+                    try:
+                        for byte in b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n":
+                            self.wfile.write(bytes([byte]))
+                            self.wfile.flush()
+                            time.sleep(behaviour.interval)
+                    except OSError:
+                        pass  # the client gave up: the case being simulated
+                    return
                 status = 401 if not isinstance(checked, Received) else behaviour
                 answer = json.dumps({"ok": status < 300}).encode()
                 try:
