@@ -167,8 +167,10 @@ def call(client: APIClient, method: str, url: str, body: dict | None):
     return getattr(client, method)(url, body, format="json")
 
 
-def victim_markers(victim: Seeded) -> set[str]:
-    """Values only the victim's rows hold: every id of theirs, names, emails, invoice numbers."""
+def victim_markers(victim: Seeded, attacker: Seeded) -> set[str]:
+    """Values only the victim's rows hold: every id of theirs, names, emails, invoice numbers. A value
+    the attacker's own rows also contain (Faker's "Thomas" in a victim user's and an attacker customer's
+    name) proves nothing when it shows up, so it is no marker."""
     markers = set()
     for label, rows in snapshot(victim.company).items():
         for row in rows.values():
@@ -176,7 +178,13 @@ def victim_markers(victim: Seeded) -> set[str]:
                 identifying = key in ("pk", "id") or key.endswith(("email", "name", "number", "grant_id"))
                 if identifying and value and len(str(value)) >= 6 and label != "daylit.Company":
                     markers.add(str(value))
-    return markers
+    own = " ".join(
+        str(value)
+        for rows in snapshot(attacker.company).values()
+        for row in rows.values()
+        for value in row.values()
+    )
+    return {marker for marker in markers if marker not in own}
 
 
 def leaked(response, markers: set[str], sent: str) -> set[str]:
@@ -212,7 +220,7 @@ def test_another_company_can_neither_see_nor_change_anything(victim, attacker, s
     settings.NYLAS_API_URI = "https://nylas.invalid"
     responses.add(responses.DELETE, re.compile(r"https://nylas\.invalid/.*"), json={"request_id": "r"})
     before = snapshot(victim.company)
-    markers = victim_markers(victim)
+    markers = victim_markers(victim, attacker)
     client = client_for(attacker.member)
     body = hostile_body(victim)
     sent_body = json.dumps(body)
