@@ -216,7 +216,7 @@ CELERY_TASK_ROUTES = {
     "events.deliver_webhook": {"queue": "webhooks"},
 }
 
-# Outbound webhooks (events/targets.py, events/delivery.py). Both ALLOW_* are for development and tests.
+# Outbound webhooks (events/targets.py, events/delivery/). Both ALLOW_* are for development and tests.
 WEBHOOK_ALLOW_HTTP = env_bool("WEBHOOK_ALLOW_HTTP", False)
 WEBHOOK_ALLOW_PRIVATE_TARGETS = env_bool("WEBHOOK_ALLOW_PRIVATE_TARGETS", False)
 # At most this many deliveries of one endpoint are claimed at once (one while it is failing), so a

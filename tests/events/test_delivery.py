@@ -257,7 +257,7 @@ def test_a_delivery_without_a_claim_is_not_sent(endpoint, receiver, queue):
 def test_each_kind_of_failure_is_a_failed_attempt_that_says_why(
     endpoint, receiver, queue, monkeypatch, behaviour, error
 ):
-    monkeypatch.setattr(webhooks, "TIMEOUT_SECONDS", 0.5)
+    monkeypatch.setattr(webhooks.attempt, "TIMEOUT_SECONDS", 0.5)  # read where the POST is made
     receiver.script(behaviour)
     row = WebhookDeliveryFactory(endpoint=endpoint)
     assert queue.drain(row.created_at) == [Status.PENDING]
