@@ -12,15 +12,15 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from daylit.errors import Conflict, Forbidden, NotFound
 from daylit.models import Company, Member
 from events.delivery import deliveries_dispatch, endpoint_disable, endpoints_probe_now
-from events.models import Event, WebhookDelivery, WebhookEndpoint
+from events.models import WebhookDelivery, WebhookEndpoint
 from events.payloads import WEBHOOK_ENDPOINT
-from events.subjects import subject
+from events.services import events_record
 from events.targets import TargetRefused, target_check
 from events.types import ALL_TYPES, EVENT_TYPES, WEBHOOK_PING
 
@@ -134,48 +134,29 @@ def webhook_endpoint_rotate_secret(
     return endpoint
 
 
-_PING = """
-WITH payload AS ({select}),
-ins AS (
-    INSERT INTO {events} (id, type, occurred_at, company_id, subject_type, subject_id,
-                          customer_id, enrollment_id, data)
-    SELECT gen_random_uuid(), %(type)s, now(), p.company_id, %(subject)s, p.id, NULL, NULL, p.data
-    FROM payload p
-    RETURNING seq
-)
-INSERT INTO {deliveries} (id, event_id, endpoint_id, status, attempts, next_attempt_at, last_error,
-                          created_at)
-SELECT gen_random_uuid(), ins.seq, %(endpoint)s, 'pending', 0, %(now)s, '', now()
-FROM ins
-RETURNING id
-"""
-
-
 def webhook_endpoint_ping(*, endpoint: WebhookEndpoint, now: datetime | None = None) -> WebhookDelivery:
     """Record a `webhook.ping` event (data: the endpoint, no secret) and its one delivery, to this
-    endpoint alone whatever it subscribes to, in one statement; then dispatch the endpoint, whose
-    backoff is cut short (a person asked: a failing endpoint is probed now). 409 `endpoint_disabled`."""
+    endpoint alone whatever it subscribes to (events_record's `only_endpoint`); then dispatch the
+    endpoint, whose backoff is cut short (a person asked: a failing endpoint is probed now).
+    409 `endpoint_disabled`."""
     now = now or timezone.now()
     if not endpoint.enabled:
         raise Conflict("The endpoint is disabled; enable it first.", code="endpoint_disabled")
-    sql = _PING.format(
-        select=subject(WEBHOOK_ENDPOINT).select,
-        events=Event._meta.db_table,
-        deliveries=WebhookDelivery._meta.db_table,
-    )
-    params = {
-        "ids": [endpoint.pk],
-        "type": WEBHOOK_PING,
-        "subject": WEBHOOK_ENDPOINT,
-        "endpoint": endpoint.pk,
-        "now": now,
-    }
     with transaction.atomic():
         endpoints_probe_now(endpoint_ids=[endpoint.pk], now=now)  # the endpoint first: the lock order
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            row = cursor.fetchone()
-        if row is None:  # deleted since the caller read it
+        recorded = events_record(
+            type=WEBHOOK_PING,
+            subject_type=WEBHOOK_ENDPOINT,
+            ids=[endpoint.pk],
+            occurred_at=now,
+            only_endpoint=endpoint.pk,
+        )
+        if not recorded:  # deleted since the caller read it
             raise NotFound("Webhook endpoint not found.")
         deliveries_dispatch(now=now, endpoint_ids=[endpoint.pk])
-    return WebhookDelivery.objects.select_related("event").get(pk=row[0])
+        # The endpoint row is locked until commit, so the newest ping delivery is this one.
+        return (
+            WebhookDelivery.objects.select_related("event")
+            .filter(endpoint=endpoint, event__type=WEBHOOK_PING)
+            .latest("event__seq")
+        )

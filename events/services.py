@@ -35,10 +35,12 @@ ins AS (
 deliveries AS (
     INSERT INTO {deliveries} (id, event_id, endpoint_id, status, attempts, next_attempt_at,
                               last_error, created_at)
-    SELECT gen_random_uuid(), ins.seq, ep.id, 'pending', 0, now(), '', now()
+    SELECT gen_random_uuid(), ins.seq, ep.id, 'pending', 0, COALESCE(%(occurred_at)s, now()), '', now()
     FROM ins JOIN {endpoints} ep
       ON ep.company_id = ins.company_id AND ep.enabled
-     AND (ep.event_types ? %(all)s OR ep.event_types ? ins.type)
+     AND CASE WHEN %(only_endpoint)s::uuid IS NULL
+              THEN ep.event_types ? %(all)s OR ep.event_types ? ins.type
+              ELSE ep.id = %(only_endpoint)s::uuid END
     RETURNING 1
 )
 SELECT (SELECT count(*) FROM ins), (SELECT count(*) FROM deliveries)
@@ -51,9 +53,13 @@ def events_record(
     subject_type: str,
     ids: Iterable[UUID],
     occurred_at: datetime | None = None,
+    only_endpoint: UUID | None = None,
 ) -> int:
     """Record `type` for each object `ids` names (of `subject_type`), as it is now in this
-    transaction; returns how many events were written. Objects that no longer exist are skipped."""
+    transaction; returns how many events were written. Objects that no longer exist are skipped.
+
+    Deliveries go to every enabled endpoint subscribed to `type`, due at `occurred_at`; with
+    `only_endpoint`, to that endpoint alone, subscribed or not (a ping)."""
     if type not in EVENT_TYPES:
         raise ValueError(f"unknown event type {type!r}")
     ids = list(ids)
@@ -70,6 +76,7 @@ def events_record(
         "type": type,
         "subject": subject_type,
         "occurred_at": occurred_at,
+        "only_endpoint": only_endpoint,
         "all": ALL_TYPES,
     }
     with connection.cursor() as cursor:  # one statement: atomic on its own, no savepoint needed

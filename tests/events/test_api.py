@@ -4,11 +4,11 @@ import uuid
 
 import pytest
 
-from enrollments.payloads import ENROLLMENT
+from enrollments.payloads import ENROLLMENT, QUEUE_ROW
 from events.services import events_record
-from events.types import ENROLLMENT_COMPLETED, ENROLLMENT_CREATED
+from events.types import ENROLLMENT_COMPLETED, ENROLLMENT_CREATED, QUEUE_ROW_CANCELLED
 from tests.conftest import company_url
-from tests.factories.enrollments import EnrollmentFactory
+from tests.factories.enrollments import EnrollmentFactory, ScheduledStepFactory
 from tests.factories.sequences import SequenceFactory
 
 pytestmark = pytest.mark.django_db
@@ -63,12 +63,16 @@ def test_filters_by_type_and_subject(api, company, two_enrollments):
     assert len(both) == 3
 
 
-def test_timelines_keep_one_customer_or_enrollment(api, company, two_enrollments):
+def test_timelines_keep_one_customer_or_enrollment_with_its_rows(api, company, two_enrollments):
     first, second = two_enrollments
+    row = ScheduledStepFactory(enrollment=first)
+    events_record(type=QUEUE_ROW_CANCELLED, subject_type=QUEUE_ROW, ids=[row.id])
     customer = walk(api, company_url(company, f"customers/{second.customer_id}/events"))
     assert [(e["type"], e["subject"]["id"]) for e in customer] == [(ENROLLMENT_CREATED, str(second.id))]
     enrollment = walk(api, company_url(company, f"sequence-enrollments/{first.id}/events"))
-    assert [e["type"] for e in enrollment] == [ENROLLMENT_CREATED, ENROLLMENT_COMPLETED]
+    assert [e["type"] for e in enrollment] == [ENROLLMENT_CREATED, ENROLLMENT_COMPLETED, QUEUE_ROW_CANCELLED]
+    first_customer = walk(api, company_url(company, f"customers/{first.customer_id}/events"))
+    assert [e["subject"]["id"] for e in first_customer] == [str(first.id), str(first.id), str(row.id)]
 
 
 def test_an_unknown_cursor_and_bad_limits_are_400(api, company, two_enrollments, other_company):
