@@ -111,7 +111,11 @@ def _naive(company, customer_ids) -> float:
     for customer_id in customer_ids:
         with transaction.atomic():
             enrollment = Enrollment.objects.create(
-                company=company, sequence=sequence, customer_id=customer_id, start_date=START
+                company=company,
+                sequence=sequence,
+                customer_id=customer_id,
+                start_date=START,
+                time_zone=sequence.timezone,
             )
             for step in SequenceStep.objects.filter(sequence=sequence, is_active=True):
                 ScheduledStep.objects.create(
@@ -142,11 +146,12 @@ def _raw_sql(company, customer_ids) -> float:
         cursor.execute(
             """
             INSERT INTO enrollments_enrollment
-                (id, company_id, sequence_id, customer_id, status, start_date, created_at, updated_at)
-            SELECT gen_random_uuid(), c.company_id, %s, c.id, 'active', %s, now(), now()
+                (id, company_id, sequence_id, customer_id, status, start_date, time_zone, created_at,
+                 updated_at)
+            SELECT gen_random_uuid(), c.company_id, %s, c.id, 'active', %s, %s, now(), now()
             FROM daylit_customer c WHERE c.company_id = %s AND c.id = ANY(%s)
             """,
-            [sequence.pk, START, company.pk, list(customer_ids)],
+            [sequence.pk, START, sequence.timezone, company.pk, list(customer_ids)],
         )
         cursor.execute(
             """

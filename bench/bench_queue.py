@@ -120,8 +120,8 @@ def build(
                 seq AS (SELECT id, row_number() OVER (ORDER BY id) - 1 AS n FROM sequences_sequence
                         WHERE company_id = %s)
            INSERT INTO enrollments_enrollment (id, company_id, sequence_id, customer_id, status, start_date,
-                                               created_at, updated_at)
-           SELECT gen_random_uuid(), %s, seq.id, cust.id, 'active', date '2026-01-01', now(), now()
+                                               time_zone, created_at, updated_at)
+           SELECT gen_random_uuid(), %s, seq.id, cust.id, 'active', date '2026-01-01', 'UTC', now(), now()
            FROM generate_series(0, %s - 1) e
            JOIN cust ON cust.n = e %% %s
            JOIN seq ON seq.n = (e + e / %s) %% %s""",

@@ -5,15 +5,39 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
 
+MAX_PROMISE_GRACE_DAYS = 30
+MAX_HOURS_BETWEEN_EMAILS = 720
+
 
 class Company(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     name = models.CharField(max_length=200)
+    # Settings (GET|PATCH .../settings). country/subdivision: the holiday calendar of customers that
+    # have none of their own; codes of the `holidays` package (daylit.calendar_codes).
+    country = models.CharField(max_length=2, null=True, blank=True)  # noqa: DJ001 (SPEC: null = none)
+    subdivision = models.CharField(max_length=10, null=True, blank=True)  # noqa: DJ001
+    promise_grace_days = models.PositiveSmallIntegerField(default=2, db_default=2)
+    # 0 = off: auto-send does not wait for the last email to the customer.
+    min_hours_between_emails = models.PositiveSmallIntegerField(default=0, db_default=0)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         verbose_name_plural = "companies"
         ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(promise_grace_days__lte=MAX_PROMISE_GRACE_DAYS),
+                name="%(app_label)s_%(class)s_promise_grace_days_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(min_hours_between_emails__lte=MAX_HOURS_BETWEEN_EMAILS),
+                name="%(app_label)s_%(class)s_min_hours_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(subdivision__isnull=True) | Q(country__isnull=False),
+                name="%(app_label)s_%(class)s_subdivision_needs_country",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -64,10 +88,21 @@ class Customer(models.Model):
     ar_owner = models.ForeignKey(
         Member, null=True, blank=True, on_delete=models.SET_NULL, related_name="owned_customers"
     )
+    # The customer's own calendar: where its emails are timed (sequences with time_zone_source
+    # "customer") and whose public holidays they skip. Null: the sequence's zone, the company's holidays.
+    timezone = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001 (SPEC: null)
+    country = models.CharField(max_length=2, null=True, blank=True)  # noqa: DJ001
+    subdivision = models.CharField(max_length=10, null=True, blank=True)  # noqa: DJ001
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         indexes = [models.Index(fields=["company", "-created_at"], name="customer_company_new")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(subdivision__isnull=True) | Q(country__isnull=False),
+                name="%(app_label)s_%(class)s_subdivision_needs_country",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name

@@ -56,10 +56,9 @@ from types import MappingProxyType
 
 import holidays
 
+from daylit.calendar_codes import ALL_DAYS, WEEKDAYS, is_known_country, is_known_subdivision
 from enrollments.scheduling import UTC, scheduled_instant, zone
 
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")  # index = date.weekday()
-ALL_DAYS = frozenset(WEEKDAYS)
 MAX_SEARCH_DAYS = 366
 MAX_NOTE_PARTS = 4
 _MAX_ROUNDS = 8  # steps 3-5 again after a clock change; real zones need at most two
@@ -78,18 +77,6 @@ class PlannedSend:
 
 
 # --- holiday calendars ------------------------------------------------------------------------------
-
-
-def is_known_country(code: str) -> bool:
-    """An ISO 3166-1 alpha-2 code the `holidays` package covers, exact case ("GB", not "UK" or "gb")."""
-    return isinstance(code, str) and code in holidays.list_supported_countries(include_aliases=False)
-
-
-def is_known_subdivision(country: str, code: str) -> bool:
-    """A subdivision code the `holidays` package knows for `country` ("ENG" for "GB", "BY" for "DE")."""
-    if not is_known_country(country) or not isinstance(code, str):
-        return False
-    return code in holidays.list_supported_countries(include_aliases=False)[country]
 
 
 def holiday_calendar(

@@ -37,6 +37,9 @@ class Enrollment(models.Model):
     )
     status = models.CharField(max_length=9, choices=Status.choices, default=Status.ACTIVE)
     start_date = models.DateField()
+    # The zone its rows were planned in (the sequence's, or the customer's with time_zone_source
+    # "customer"), fixed at enrollment: re-plans and pause dates read the same wall clock.
+    time_zone = models.CharField(max_length=64)
     stop_reason = models.CharField(max_length=200, null=True, blank=True)  # noqa: DJ001  (SPEC: null while active)
     completed_at = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(Member, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
@@ -130,6 +133,9 @@ class ScheduledStep(models.Model):
     provider_message_id = models.CharField(max_length=255, blank=True, default="")
     provider_thread_id = models.CharField(max_length=255, blank=True, default="")
     error = models.TextField(blank=True, default="")
+    # What moved the row off its nominal time (send day, window, holiday), from the calendar; null when
+    # nothing did.
+    schedule_note = models.TextField(null=True, blank=True)  # noqa: DJ001 (SPEC: null)
     notes = models.TextField(blank=True, default="")
     attempts = models.PositiveIntegerField(default=0)
     # Sending (queue app): after a retryable failure, auto-send does not try again before this time

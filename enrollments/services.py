@@ -88,6 +88,7 @@ def enrollment_create(
                         customer_id=customer.pk,
                         invoice=invoice,
                         start_date=start,
+                        time_zone=locked.timezone,
                         created_by=created_by,
                     )
             except IntegrityError as exc:
@@ -156,6 +157,7 @@ def enrollments_bulk_create(
                     sequence_id=locked.pk,
                     customer_id=customer_id,
                     start_date=start,
+                    time_zone=locked.timezone,
                     created_by=created_by,
                 )
                 for customer_id in found

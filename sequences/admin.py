@@ -4,6 +4,7 @@ from django.core.exceptions import ValidationError
 from rest_framework.exceptions import ValidationError as ApiValidationError
 
 from connections.models import EmailConnection
+from daylit.calendar_codes import is_valid_timezone
 from daylit.errors import Conflict
 from sequences import services
 from sequences.api.serializers import HourMinuteField
@@ -90,7 +91,7 @@ class SequenceAdminForm(forms.ModelForm):
 
     def clean_timezone(self):
         value = self.cleaned_data["timezone"]
-        if not services.is_valid_timezone(value):
+        if not is_valid_timezone(value):
             raise ValidationError(f"'{value}' is not a valid IANA timezone.")
         return value
 

@@ -1,14 +1,18 @@
 import datetime
 import uuid
 
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
 
 from connections.models import EmailConnection
+from daylit.calendar_codes import WEEKDAYS
 from daylit.models import Company
 
 MAX_OFFSET_DAYS = 3650
+# Steps of an invoice_due sequence may come before the due date, up to a year.
+MIN_DUE_OFFSET_DAYS = -365
 # An email subject, however it is written (template, edit, AI draft), is at most this many characters.
 # Ready rows keep a lowercased copy in the queue's covering index, and a B-tree entry must fit in a
 # third of a page (2,704 bytes): 600 characters of up to 4 UTF-8 bytes fit beside the other columns.
@@ -23,8 +27,30 @@ class SequenceStatus(models.TextChoices):
     ARCHIVED = "archived"
 
 
+class Anchor(models.TextChoices):
+    ENROLLMENT = "enrollment"  # offsets count from the enrollment's start_date
+    INVOICE_DUE = "invoice_due"  # offsets count from the enrollment invoice's due_date
+
+
+class CatchUp(models.TextChoices):
+    ALL = "all"  # every row already past at enrollment is due at once
+    LATEST = "latest"  # only the latest of them; the earlier ones are created cancelled
+
+
+class TimeZoneSource(models.TextChoices):
+    SEQUENCE = "sequence"
+    CUSTOMER = "customer"  # the customer's timezone when it has one, else the sequence's
+
+
+def all_weekdays() -> list[str]:
+    return list(WEEKDAYS)
+
+
 class Sequence(models.Model):
     Status = SequenceStatus
+    Anchor = Anchor
+    CatchUp = CatchUp
+    TimeZoneSource = TimeZoneSource
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="sequences")
@@ -39,6 +65,16 @@ class Sequence(models.Model):
     # AI-written drafts go out unreviewed only when a person opted in for this sequence.
     auto_send_generated = models.BooleanField(default=False)
     stop_on_reply = models.BooleanField(default=True)
+    # The collections calendar (enrollments.calendar plans every row under these rules).
+    anchor = models.CharField(max_length=11, choices=Anchor.choices, default=Anchor.ENROLLMENT)
+    catch_up = models.CharField(max_length=6, choices=CatchUp.choices, default=CatchUp.ALL)
+    send_days = ArrayField(models.CharField(max_length=3), default=all_weekdays)  # in week order
+    send_window_start = models.TimeField(null=True, blank=True)
+    send_window_end = models.TimeField(null=True, blank=True)
+    skip_holidays = models.BooleanField(default=False)
+    time_zone_source = models.CharField(
+        max_length=8, choices=TimeZoneSource.choices, default=TimeZoneSource.SEQUENCE
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -47,6 +83,25 @@ class Sequence(models.Model):
             models.UniqueConstraint(Lower("name"), "company", name="%(app_label)s_%(class)s_name_ci_unique"),
             models.CheckConstraint(
                 condition=Q(status__in=SequenceStatus.values), name="%(app_label)s_%(class)s_status"
+            ),
+            models.CheckConstraint(
+                condition=Q(anchor__in=Anchor.values), name="%(app_label)s_%(class)s_anchor"
+            ),
+            models.CheckConstraint(
+                condition=Q(catch_up__in=CatchUp.values), name="%(app_label)s_%(class)s_catch_up"
+            ),
+            models.CheckConstraint(
+                condition=Q(time_zone_source__in=TimeZoneSource.values),
+                name="%(app_label)s_%(class)s_time_zone_source",
+            ),
+            models.CheckConstraint(
+                condition=Q(send_days__contained_by=list(WEEKDAYS)) & ~Q(send_days=[]),
+                name="%(app_label)s_%(class)s_send_days",
+            ),
+            models.CheckConstraint(
+                condition=Q(send_window_start__isnull=True, send_window_end__isnull=True)
+                | Q(send_window_start__lt=models.F("send_window_end")),
+                name="%(app_label)s_%(class)s_send_window",
             ),
         ]
         indexes = [models.Index(fields=["company", "-created_at"], name="sequence_company_new")]
@@ -68,7 +123,7 @@ class SequenceStep(models.Model):
     sequence = models.ForeignKey(Sequence, on_delete=models.CASCADE, related_name="steps")
     step_type = models.CharField(max_length=8, choices=StepType.choices, default=StepType.REMINDER)
     label = models.CharField(max_length=200, default="New Step")
-    offset_days = models.PositiveIntegerField(default=0)
+    offset_days = models.IntegerField(default=0)  # < 0 only in invoice_due sequences (services check)
     offset_time = models.TimeField(default=datetime.time(9, 0))
     is_active = models.BooleanField(default=True)
     subject_template = models.TextField(blank=True, default="")
@@ -82,7 +137,7 @@ class SequenceStep(models.Model):
         ordering = ["offset_days", "offset_time", "created_at", "id"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(offset_days__gte=0, offset_days__lte=MAX_OFFSET_DAYS),
+                condition=Q(offset_days__gte=MIN_DUE_OFFSET_DAYS, offset_days__lte=MAX_OFFSET_DAYS),
                 name="%(app_label)s_%(class)s_offset_days_range",
             ),
             models.CheckConstraint(

@@ -7,8 +7,6 @@ and "does this sequence have an active step?" cannot change between the check an
 
 from __future__ import annotations
 
-import functools
-import zoneinfo
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -49,16 +47,6 @@ STEP_FIELDS = (
 )
 # What may still change once a step has history: everything else is what enrollments were scheduled with.
 HISTORY_SAFE_FIELDS = frozenset({"label", "is_active"})
-
-
-@functools.cache
-def _timezones() -> frozenset[str]:
-    return frozenset(zoneinfo.available_timezones())
-
-
-def is_valid_timezone(name: str) -> bool:
-    """True for an IANA zone name this machine knows (e.g. America/New_York)."""
-    return name in _timezones()
 
 
 ACTION_ACTIVATE = "activate"

@@ -8,8 +8,9 @@ from rest_framework import serializers
 from connections.models import EmailConnection
 from daylit.api.base import CompanyScopedField
 from daylit.api.fields import CommaSeparatedChoiceField
+from daylit.calendar_codes import is_valid_timezone
 from sequences.models import MAX_OFFSET_DAYS, Sequence, SequenceStep
-from sequences.services import ACTIONS, is_valid_timezone
+from sequences.services import ACTIONS
 
 
 @extend_schema_field(

@@ -18,6 +18,7 @@ class EnrollmentFactory(factory.django.DjangoModelFactory):
     customer = factory.SubFactory(CustomerFactory, company=factory.SelfAttribute("..sequence.company"))
     status = Enrollment.Status.ACTIVE
     start_date = datetime.date(2026, 11, 26)
+    time_zone = factory.SelfAttribute("sequence.timezone")
 
 
 class ScheduledStepFactory(factory.django.DjangoModelFactory):
