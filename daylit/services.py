@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from daylit.errors import Conflict, violates
 from daylit.models import ApiToken, Company, Customer, Invoice, Member
-from daylit.signals import invoice_paid
+from daylit.signals import invoice_due_date_changed, invoice_paid
 from daylit.tokens import generate_key, hash_key, key_prefix
 
 INVOICE_NUMBER_CONSTRAINT = "daylit_invoice_number_unique"
@@ -72,6 +72,7 @@ def invoice_update(*, invoice: Invoice, data: dict[str, Any]) -> Invoice:
         with transaction.atomic():
             locked = Invoice.objects.select_for_update(no_key=True).get(pk=invoice.pk)
             was_paid = locked.status == Invoice.Status.PAID
+            was_due = locked.due_date
             for field, value in data.items():
                 setattr(locked, field, value)
             if locked.status == Invoice.Status.PAID and not locked.paid_at:
@@ -79,6 +80,8 @@ def invoice_update(*, invoice: Invoice, data: dict[str, Any]) -> Invoice:
             if locked.status != Invoice.Status.PAID:
                 locked.paid_at = None
             locked.save()
+            if locked.due_date != was_due:
+                invoice_due_date_changed.send(sender=Invoice, invoice=locked)
             if locked.status == Invoice.Status.PAID and not was_paid:
                 invoice_paid.send(sender=Invoice, invoice=locked)
     except IntegrityError as exc:

@@ -18,6 +18,7 @@ SELECT e.id, e.company_id, e.customer_id, e.id AS enrollment_id,
            'invoice_id', e.invoice_id,
            'status', e.status,
            'start_date', {api_date("e.start_date")},
+           'time_zone', e.time_zone,
            'stop_reason', e.stop_reason,
            'completed_at', {api_time("e.completed_at")},
            'created_at', {api_time("e.created_at")}

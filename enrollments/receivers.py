@@ -2,8 +2,8 @@
 
 from django.dispatch import receiver
 
-from daylit.signals import invoice_paid
-from enrollments import services
+from daylit.signals import invoice_due_date_changed, invoice_paid
+from enrollments import replanning, services
 from sequences.signals import sequence_archived
 
 
@@ -15,3 +15,8 @@ def stop_on_sequence_archived(sender, sequence, **kwargs) -> None:
 @receiver(invoice_paid, dispatch_uid="enrollments.stop_on_invoice_paid")
 def stop_on_invoice_paid(sender, invoice, **kwargs) -> None:
     services.enrollments_stop_for_paid_invoice(invoice=invoice)
+
+
+@receiver(invoice_due_date_changed, dispatch_uid="enrollments.replan_on_due_date_changed")
+def replan_on_due_date_changed(sender, invoice, **kwargs) -> None:
+    replanning.enrollments_replan_for_invoice(invoice=invoice)

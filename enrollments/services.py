@@ -14,7 +14,7 @@ sequence row -> scheduled rows -> enrollment rows. (The queue updates a row, the
 import datetime
 from collections.abc import Iterable
 from dataclasses import dataclass
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, OuterRef, QuerySet, Subquery
@@ -23,13 +23,21 @@ from django.utils import timezone
 from daylit.errors import BadRequest, Conflict, violates
 from daylit.models import Customer, Invoice, Member
 from daylit.updates import update_returning_pks
-from enrollments.fanout import StepPlan, rows_for, scheduled_rows_insert
+from enrollments.fanout import rows_for, scheduled_rows_insert
 from enrollments.models import Enrollment, ScheduledStep
 from enrollments.payloads import ENROLLMENT, QUEUE_ROW
-from enrollments.scheduling import local_today, scheduled_instant
+from enrollments.planning import (
+    PLANNING_FIELDS,
+    RowPlan,
+    RulesPlanner,
+    Target,
+    earliest_open_invoices,
+    plan_enrollment,
+)
+from enrollments.scheduling import local_today
 from events.services import events_record
 from events.types import ENROLLMENT_COMPLETED, ENROLLMENT_CREATED, QUEUE_ROW_CANCELLED
-from sequences.models import Sequence, SequenceStep
+from sequences.models import Sequence
 
 MAX_BULK_CUSTOMERS = 10_000
 # Enrollments per INSERT. PostgreSQL gets them as UNNEST arrays (Django 5.2), so a full bulk is one INSERT.
@@ -48,7 +56,8 @@ _ONE_ACTIVE_CONSTRAINT = "enrollments_enrollment_one_active"
 class BulkEnrollResult:
     enrolled_count: int  # customers newly enrolled
     updated_count: int  # customers re-enrolled after their stale enrollment completed
-    skipped_count: int  # distinct ids that are not customers of the sequence's company
+    skipped_count: int  # distinct ids not enrolled: not customers of the company, or no open invoice
+    no_open_invoice_count: int = 0  # of skipped_count: customers with no open invoice (invoice_due)
 
 
 def enrollment_create(
@@ -60,6 +69,10 @@ def enrollment_create(
     created_by: Member | None = None,
 ) -> tuple[Enrollment, bool]:
     """Enroll one customer and schedule one row per active step. Returns (enrollment, created).
+
+    The rows are planned under the sequence's calendar (enrollments.planning). An `invoice_due` sequence
+    anchors on `invoice`, else on the customer's open invoice due first, which the enrollment records;
+    with none, 409 `no_open_invoice`.
 
     The sequence row is locked FOR SHARE: concurrent enrolls do not block each other, but an archive
     (or a bulk enroll) of the same sequence waits, so nobody enrolls into a sequence being archived.
@@ -76,32 +89,31 @@ def enrollment_create(
     with transaction.atomic():
         locked = _lock_sequence(sequence.pk, exclusive=False)
         _require_active(locked)
-        start = start_date or local_today(locked.timezone)
-        plans = _require_plans(locked, start)
+        rules = _require_rules(locked)
         _share_lock_customers(locked.company_id, [customer.pk])
+        existing = _active_enrollment(locked.pk, customer.pk)
+        if existing is not None:  # planning (and the invoice choice) would be thrown away
+            return existing, False
+        enrollment, plans = plan_enrollment(
+            rules=rules, customer=customer, invoice=invoice, start_date=start_date, now=timezone.now()
+        )
+        enrollment.created_by = created_by
         for _attempt in range(3):
             try:
                 with transaction.atomic():  # savepoint: the outer transaction survives a lost race
-                    enrollment = Enrollment.objects.create(
-                        company_id=locked.company_id,
-                        sequence_id=locked.pk,
-                        customer_id=customer.pk,
-                        invoice=invoice,
-                        start_date=start,
-                        time_zone=locked.timezone,
-                        created_by=created_by,
-                    )
+                    enrollment.save(force_insert=True)
             except IntegrityError as exc:
                 if not violates(exc, _ONE_ACTIVE_CONSTRAINT):
                     raise
-                existing = Enrollment.objects.filter(
-                    sequence_id=locked.pk, customer_id=customer.pk, status=Enrollment.Status.ACTIVE
-                ).first()
+                existing = _active_enrollment(locked.pk, customer.pk)
                 if existing is not None:
                     return existing, False
+                enrollment.pk = uuid4()
                 continue  # the winner was stopped in between: try again
-            ScheduledStep.objects.bulk_create(rows_for([enrollment], plans))
+            rows = ScheduledStep.objects.bulk_create(rows_for(enrollment, plans))
             events_record(type=ENROLLMENT_CREATED, subject_type=ENROLLMENT, ids=[enrollment.pk])
+            born_cancelled = [row.pk for row in rows if row.status == ScheduledStep.Status.CANCELLED]
+            events_record(type=QUEUE_ROW_CANCELLED, subject_type=QUEUE_ROW, ids=born_cancelled)
             return enrollment, True
     raise Conflict("The customer's enrollment kept changing; try again.", code="enrollment_contention")
 
@@ -115,12 +127,14 @@ def enrollments_bulk_create(
 ) -> BulkEnrollResult:
     """Enroll up to MAX_BULK_CUSTOMERS customers in a fixed number of queries.
 
-    Duplicate ids count once; ids that are not customers of the sequence's company are skipped.
+    Duplicate ids count once; ids that are not customers of the sequence's company are skipped, and so
+    are customers with no open invoice when the sequence is anchored on due dates (counted apart too).
     Customers already active in the sequence are re-enrolled: the stale enrollment completes
-    ("re_enrolled") and its `scheduled` rows are cancelled, all in two UPDATEs. The sequence row is
-    locked FOR UPDATE for the whole transaction, so single enrolls (FOR SHARE) and other bulks of this
-    sequence wait instead of racing the set-based work. Raises Conflict unless the sequence is active,
-    BadRequest for an empty or oversized list.
+    ("re_enrolled") and its `scheduled` rows are cancelled, all in two UPDATEs. The rows are planned
+    under the sequence's calendar once per (zone, holiday calendar, anchor date), and written by one
+    INSERT ... SELECT. The sequence row is locked FOR UPDATE for the whole transaction, so single
+    enrolls (FOR SHARE) and other bulks of this sequence wait instead of racing the set-based work.
+    Raises Conflict unless the sequence is active, BadRequest for an empty or oversized list.
     """
     unique_ids = list(dict.fromkeys(customer_ids))
     if not unique_ids:
@@ -128,49 +142,74 @@ def enrollments_bulk_create(
     if len(unique_ids) > MAX_BULK_CUSTOMERS:
         raise BadRequest(f"At most {MAX_BULK_CUSTOMERS} customers per request.", code="too_many_customers")
 
+    now = timezone.now()
     with transaction.atomic():
         locked = _lock_sequence(sequence.pk, exclusive=True)
         _require_active(locked)
-        start = start_date or local_today(locked.timezone)
-        plans = _require_plans(locked, start)
+        rules = _require_rules(locked)
         _share_lock_customers(locked.company_id, sorted(unique_ids))
-        # One read: which ids are our customers, and each one's active enrollment here (if any).
+        # One read: which ids are our customers, their calendars, and each one's active enrollment here.
         active_here = Enrollment.objects.filter(
             sequence_id=locked.pk, customer_id=OuterRef("pk"), status=Enrollment.Status.ACTIVE
         ).values("pk")[:1]
-        found_with_stale = list(
-            Customer.objects.filter(company_id=locked.company_id, pk__in=unique_ids)
-            .annotate(stale_id=Subquery(active_here))
-            .values_list("pk", "stale_id")
-        )
-        found = [customer_id for customer_id, _ in found_with_stale]
-        stale_ids = [stale_id for _, stale_id in found_with_stale if stale_id is not None]
+        found = {
+            customer_id: (Target(customer_id, zone, country, subdivision), stale_id)
+            for customer_id, zone, country, subdivision, stale_id in (
+                Customer.objects.filter(company_id=locked.company_id, pk__in=unique_ids)
+                .annotate(stale_id=Subquery(active_here))
+                .values_list("pk", "timezone", "country", "subdivision", "stale_id")
+            )
+        }
+        invoices: dict[UUID, tuple[UUID, datetime.date]] = {}
+        without_invoice = 0
+        if rules.anchored_on_due_date and found:
+            invoices = earliest_open_invoices(found)
+            without_invoice = len(found) - len(invoices)
+            found = {customer_id: found[customer_id] for customer_id in found if customer_id in invoices}
         updated = 0
         if found:
+            stale_ids = [stale_id for _, stale_id in found.values() if stale_id is not None]
             if stale_ids:  # usually none: skip both UPDATEs then
                 updated = _complete(
                     Enrollment.objects.filter(pk__in=stale_ids), reason=STOP_REASON_RE_ENROLLED
                 )[0]
-            enrollments = [
-                Enrollment(
+            groups: dict[tuple, tuple[list[Enrollment], list[RowPlan]]] = {}
+            starts: dict[str, datetime.date] = {}
+            enrollments = []
+            for customer_id, (target, _) in found.items():
+                zone = rules.zone_for(target)
+                start = start_date or starts.get(zone) or starts.setdefault(zone, local_today(zone, now=now))
+                invoice_id, anchor_date = invoices.get(customer_id, (None, start))
+                enrollment = Enrollment(
                     company_id=locked.company_id,
                     sequence_id=locked.pk,
                     customer_id=customer_id,
+                    invoice_id=invoice_id,
                     start_date=start,
-                    time_zone=locked.timezone,
+                    time_zone=zone,
                     created_by=created_by,
                 )
-                for customer_id in found
-            ]
+                enrollments.append(enrollment)
+                calendar = rules.calendar_for(target)
+                group = groups.get((zone, calendar, anchor_date))
+                if group is None:
+                    plans = rules.rows(zone=zone, calendar=calendar, anchor_date=anchor_date, now=now)
+                    group = groups[(zone, calendar, anchor_date)] = ([], plans)
+                group[0].append(enrollment)
             Enrollment.objects.bulk_create(enrollments, batch_size=ENROLLMENT_BATCH_SIZE)
-            scheduled_rows_insert(enrollments=enrollments, plans=plans)
+            born_cancelled = scheduled_rows_insert(groups=list(groups.values()))
             events_record(
                 type=ENROLLMENT_CREATED,
                 subject_type=ENROLLMENT,
                 ids=[enrollment.pk for enrollment in enrollments],
             )
+            events_record(type=QUEUE_ROW_CANCELLED, subject_type=QUEUE_ROW, ids=born_cancelled)
+    not_customers = len(unique_ids) - len(found) - without_invoice
     return BulkEnrollResult(
-        enrolled_count=len(found) - updated, updated_count=updated, skipped_count=len(unique_ids) - len(found)
+        enrolled_count=len(found) - updated,
+        updated_count=updated,
+        skipped_count=not_customers + without_invoice,
+        no_open_invoice_count=without_invoice,
     )
 
 
@@ -294,11 +333,11 @@ def _lock_sequence(sequence_id: UUID, *, exclusive: bool) -> Sequence:
     FOR SHARE (single enroll) lets enrolls run side by side while still conflicting with the UPDATE of
     an archive and with a bulk's FOR UPDATE. Django has no FOR SHARE, hence the raw query.
     """
-    queryset = Sequence.objects.only("id", "company_id", "status", "timezone")
+    queryset = Sequence.objects.only(*PLANNING_FIELDS)
     if exclusive:
         return queryset.select_for_update().get(pk=sequence_id)
-    table = Sequence._meta.db_table
-    sql = f'SELECT "id", "company_id", "status", "timezone" FROM "{table}" WHERE "id" = %s FOR SHARE'  # noqa: S608
+    columns = ", ".join(f'"{Sequence._meta.get_field(name).column}"' for name in PLANNING_FIELDS)
+    sql = f'SELECT {columns} FROM "{Sequence._meta.db_table}" WHERE "id" = %s FOR SHARE'  # noqa: S608
     rows = list(Sequence.objects.raw(sql, [sequence_id]))
     if not rows:
         raise Sequence.DoesNotExist
@@ -330,28 +369,16 @@ def _require_active(sequence: Sequence) -> None:
         )
 
 
-def _require_plans(sequence: Sequence, start: datetime.date) -> list[StepPlan]:
-    """The rows an enrollment would get; none (every step inactive) is a 409, since an enrollment with
-    no row could never finish by itself."""
-    plans = _plan_steps(sequence_id=sequence.pk, start_date=start, tz_name=sequence.timezone)
-    if not plans:
+def _require_rules(sequence: Sequence) -> RulesPlanner:
+    """The sequence's planner; no active step is a 409, since an enrollment with no row could never
+    finish by itself."""
+    rules = RulesPlanner.for_sequence(sequence)
+    if not rules.steps:
         raise Conflict("This sequence has no active step to schedule.", code="no_active_step")
-    return plans
+    return rules
 
 
-def _plan_steps(*, sequence_id: UUID, start_date: datetime.date, tz_name: str) -> list[StepPlan]:
-    """When each active step falls for enrollments starting on `start_date`: one query, computed once
-    per step (every enrollment of a bulk shares the start date, so the times are shared too)."""
-    steps = SequenceStep.objects.filter(sequence_id=sequence_id, is_active=True).values_list(
-        "id", "step_type", "offset_days", "offset_time"
-    )
-    return [
-        StepPlan(
-            step_id=step_id,
-            step_type=step_type,
-            scheduled_for=scheduled_instant(
-                start_date=start_date, offset_days=offset_days, offset_time=offset_time, tz_name=tz_name
-            ),
-        )
-        for step_id, step_type, offset_days, offset_time in steps
-    ]
+def _active_enrollment(sequence_id: UUID, customer_id: UUID) -> Enrollment | None:
+    return Enrollment.objects.filter(
+        sequence_id=sequence_id, customer_id=customer_id, status=Enrollment.Status.ACTIVE
+    ).first()

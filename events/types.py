@@ -14,6 +14,7 @@ QUEUE_ROW_SENT = "queue_row.sent"
 QUEUE_ROW_FAILED = "queue_row.failed"
 QUEUE_ROW_CANCELLED = "queue_row.cancelled"
 QUEUE_ROW_COMPLETED = "queue_row.completed"
+QUEUE_ROW_RESCHEDULED = "queue_row.rescheduled"  # re-planned: its invoice's due date changed
 REPLY_RECEIVED = "reply.received"
 PROMISE_CREATED = "promise.created"
 PROMISE_KEPT = "promise.kept"
@@ -34,6 +35,7 @@ EVENT_TYPES = (
     QUEUE_ROW_FAILED,
     QUEUE_ROW_CANCELLED,
     QUEUE_ROW_COMPLETED,
+    QUEUE_ROW_RESCHEDULED,
     REPLY_RECEIVED,
     PROMISE_CREATED,
     PROMISE_KEPT,

@@ -100,7 +100,11 @@ class Sequence(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(send_window_start__isnull=True, send_window_end__isnull=True)
-                | Q(send_window_start__lt=models.F("send_window_end")),
+                | Q(  # both given: a NULL end would make `start < end` NULL, which a CHECK lets pass
+                    send_window_start__isnull=False,
+                    send_window_end__isnull=False,
+                    send_window_start__lt=models.F("send_window_end"),
+                ),
                 name="%(app_label)s_%(class)s_send_window",
             ),
         ]

@@ -66,6 +66,11 @@ def active_enrollment_count(sequence: Sequence) -> int:
     return sequence.enrollments.filter(status="active").count()
 
 
+def has_enrollments(sequence: Sequence) -> bool:
+    """Any enrollment ever, active or completed (reverse relation `enrollments`)."""
+    return sequence.enrollments.exists()
+
+
 def step_history_ids(*, steps: Iterable[SequenceStep]) -> set[UUID]:
     """Ids of the given steps that have history: one query for all of them."""
     return steps_with_history(step.pk for step in steps)

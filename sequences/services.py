@@ -18,7 +18,7 @@ from daylit.errors import BadRequest, Conflict, violates
 from daylit.models import Company
 from sequences.drafting import step_needs_provider
 from sequences.models import DEFAULT_TIMEZONE, Sequence, SequenceStep
-from sequences.selectors import steps_with_history
+from sequences.selectors import has_enrollments, steps_with_history
 from sequences.signals import sequence_archived
 from sequences.templating import FIELD_HTML, FIELD_PLAIN, FIELD_SUBJECT, template_errors
 
@@ -32,6 +32,13 @@ COPIED_SETTINGS = (
     "auto_send",
     "auto_send_generated",
     "stop_on_reply",
+    "anchor",
+    "catch_up",
+    "send_days",
+    "send_window_start",
+    "send_window_end",
+    "skip_holidays",
+    "time_zone_source",
 )
 SEQUENCE_SETTINGS = frozenset(COPIED_SETTINGS) | {"name"}
 STEP_FIELDS = (
@@ -72,6 +79,40 @@ def _check_sender(connection: EmailConnection | None, company: Company) -> None:
         )
 
 
+def _check_calendar(values: dict[str, Any]) -> None:
+    """The send window is both ends or neither, start before end (400 naming the field)."""
+    start, end = values.get("send_window_start"), values.get("send_window_end")
+    if (start is None) != (end is None):
+        missing = "send_window_end" if end is None else "send_window_start"
+        raise ValidationError({missing: ["Give both ends of the send window, or neither."]})
+    if start is not None and not start < end:
+        raise ValidationError(
+            {"send_window_end": [f"The send window must end after it starts ({start:%H:%M})."]}
+        )
+
+
+def _check_anchor_change(sequence: Sequence, anchor: str) -> None:
+    """An anchor is what every enrollment's rows were planned from: it cannot change under them (409),
+    and steps before the anchor exist only from a due date (400)."""
+    if anchor == sequence.anchor:
+        return
+    if has_enrollments(sequence):
+        raise Conflict(
+            "This sequence has enrollments, which were planned from its anchor; the anchor cannot change. "
+            "Duplicate the sequence to use another anchor.",
+            code="sequence_has_enrollments",
+        )
+    if anchor != Sequence.Anchor.INVOICE_DUE and sequence.steps.filter(offset_days__lt=0).exists():
+        raise ValidationError(
+            {
+                "anchor": [
+                    "Steps with negative offset_days come before an invoice's due date: "
+                    "only an invoice_due sequence may have them."
+                ]
+            }
+        )
+
+
 def sequence_create(
     *,
     company: Company,
@@ -99,6 +140,7 @@ def sequence_create(
             values["sender_connection"] = None
     values.update(settings)
     _check_sender(values.get("sender_connection"), company)
+    _check_calendar(values)
     try:
         with transaction.atomic():
             sequence = Sequence.objects.create(company=company, name=name, **values)
@@ -129,8 +171,11 @@ def sequence_update(*, sequence: Sequence, data: dict[str, Any]) -> Sequence:
     try:
         with transaction.atomic():
             locked = Sequence.objects.select_for_update().get(pk=sequence.pk)
+            if "anchor" in data:
+                _check_anchor_change(locked, data["anchor"])
             for field, value in data.items():
                 setattr(locked, field, value)
+            _check_calendar(vars(locked))
             locked.save()
     except IntegrityError as exc:
         raise _name_conflict(exc, data.get("name", sequence.name)) from exc
@@ -195,6 +240,19 @@ def _lock_sequence(sequence_id) -> Sequence:
     return Sequence.objects.select_for_update().get(pk=sequence_id)
 
 
+def _check_offset(sequence: Sequence, step: SequenceStep) -> None:
+    """Before the anchor (offset_days < 0) is a time only a due date has."""
+    if step.offset_days < 0 and sequence.anchor != Sequence.Anchor.INVOICE_DUE:
+        raise ValidationError(
+            {
+                "offset_days": [
+                    f"Must be 0 or more: this sequence's anchor is {sequence.anchor}; only an "
+                    "invoice_due sequence has steps before its anchor (-365..-1)."
+                ]
+            }
+        )
+
+
 def step_create(*, sequence: Sequence, data: dict[str, Any]) -> SequenceStep:
     """Add a step (defaults from the model for fields left out); templates are validated first."""
     fields = {field: data[field] for field in STEP_FIELDS if field in data}
@@ -202,7 +260,7 @@ def step_create(*, sequence: Sequence, data: dict[str, Any]) -> SequenceStep:
     step = SequenceStep(sequence=sequence, **fields)
     _check_generation(step)
     with transaction.atomic():
-        _lock_sequence(sequence.pk)
+        _check_offset(_lock_sequence(sequence.pk), step)
         step.save(force_insert=True)
     return step
 
@@ -217,7 +275,7 @@ def step_update(*, step: SequenceStep, data: dict[str, Any]) -> SequenceStep:
     fields = {field: data[field] for field in STEP_FIELDS if field in data}
     _validate_templates({k: v for k, v in fields.items() if k in (FIELD_SUBJECT, FIELD_PLAIN, FIELD_HTML)})
     with transaction.atomic():
-        _lock_sequence(step.sequence_id)
+        sequence = _lock_sequence(step.sequence_id)
         locked = SequenceStep.objects.select_for_update().get(pk=step.pk)
         changed = {field for field, value in fields.items() if getattr(locked, field) != value}
         if changed - HISTORY_SAFE_FIELDS and locked.pk in steps_with_history([locked.pk]):
@@ -229,6 +287,7 @@ def step_update(*, step: SequenceStep, data: dict[str, Any]) -> SequenceStep:
         for field, value in fields.items():
             setattr(locked, field, value)
         _check_generation(locked)
+        _check_offset(sequence, locked)
         locked.save()
     return locked
 

@@ -41,7 +41,7 @@ class CompanyScopedAPIView(generics.GenericAPIView):
 
     def parse_query(self, serializer_class: type[serializers.Serializer]) -> dict:
         """Validate query parameters like a body: a bad filter is a 400 naming the parameter."""
-        return validated_query(self.request.query_params, serializer_class)
+        return validated_query(self.request.query_params, serializer_class, self.get_serializer_context())
 
     def parse_body(self, serializer_class: type[serializers.Serializer], **kwargs) -> dict:
         """Validate the JSON body: wrong JSON types first (DRF would coerce them), then the serializer."""

@@ -17,7 +17,9 @@ from rest_framework import serializers
 from daylit.api.fields import CommaSeparatedField
 
 
-def validated_query(query_params: QueryDict, serializer_class: type[serializers.Serializer]) -> dict:
+def validated_query(
+    query_params: QueryDict, serializer_class: type[serializers.Serializer], context: dict | None = None
+) -> dict:
     declared = serializer_class().fields
     given = {name: query_params.getlist(name) for name in declared if name in query_params}
     repeated = {
@@ -27,7 +29,9 @@ def validated_query(query_params: QueryDict, serializer_class: type[serializers.
     }
     if repeated:
         raise serializers.ValidationError(repeated)
-    query = serializer_class(data={name: ",".join(values) for name, values in given.items()})
+    query = serializer_class(
+        data={name: ",".join(values) for name, values in given.items()}, context=context or {}
+    )
     query.is_valid(raise_exception=True)
     return query.validated_data
 

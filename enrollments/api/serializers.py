@@ -8,7 +8,7 @@ from daylit.api.fields import CommaSeparatedChoiceField
 from daylit.models import Customer, Invoice
 from enrollments.models import Enrollment
 from enrollments.services import MAX_BULK_CUSTOMERS
-from sequences.models import Sequence
+from sequences.models import Sequence, SequenceStep
 
 # Far enough apart for any real backdating or planning; keeps start_date + 3650 days and every zone's
 # conversion inside datetime's range.
@@ -51,6 +51,7 @@ class EnrollmentSerializer(serializers.ModelSerializer):
             "invoice_id",
             "status",
             "start_date",
+            "time_zone",
             "stop_reason",
             "completed_at",
             "created_at",
@@ -97,7 +98,14 @@ class BulkEnrollInput(serializers.Serializer):
 class BulkEnrollResponse(serializers.Serializer):
     enrolled_count = serializers.IntegerField()
     updated_count = serializers.IntegerField()
-    skipped_count = serializers.IntegerField()
+    skipped_count = serializers.IntegerField(
+        help_text="Distinct ids not enrolled: not customers of the company, or (an `invoice_due` sequence) "
+        "customers with no open invoice."
+    )
+    no_open_invoice_count = serializers.IntegerField(
+        help_text="Of `skipped_count`: customers skipped because they have no open invoice to time an "
+        "`invoice_due` sequence from (0 for other sequences)."
+    )
 
 
 class StopInput(serializers.Serializer):
@@ -113,3 +121,43 @@ class EnrollmentFilters(serializers.Serializer):
     sequence_id = serializers.UUIDField(required=False)
     customer_id = serializers.UUIDField(required=False)
     status = CommaSeparatedChoiceField(Enrollment.Status.values)
+
+
+class PreviewQuery(serializers.Serializer):
+    customer_id = CompanyScopedField(Customer)
+    invoice_id = CompanyScopedField(Invoice, required=False, allow_null=True)
+    start_date = StartDateField()
+
+    def validate(self, attrs):
+        return EnrollInput.validate(self, attrs)
+
+
+class WallClockDateTimeField(serializers.DateTimeField):
+    """An aware datetime answered in its own offset (DRF would convert it to the server's zone)."""
+
+    def to_representation(self, value: datetime.datetime) -> str:
+        return value.isoformat()
+
+
+class PreviewRowSerializer(serializers.Serializer):
+    step_id = serializers.UUIDField()
+    step_type = serializers.ChoiceField(choices=SequenceStep.StepType.choices)
+    label = serializers.CharField()
+    scheduled_for = serializers.DateTimeField(help_text="UTC.")
+    local_time = WallClockDateTimeField(
+        help_text="The same instant on the wall clock of `time_zone`, with its UTC offset."
+    )
+    time_zone = serializers.CharField(help_text="The zone the row is planned in (IANA).")
+    schedule_note = serializers.CharField(
+        allow_null=True,
+        help_text="What moved the row off its nominal time (send day, window, holiday, clock change), or "
+        "`skipped: already past when enrolled`; null when nothing did.",
+    )
+    due_now = serializers.BooleanField(help_text="Its time has passed: it would be due at once.")
+    skipped = serializers.BooleanField(
+        help_text="`catch_up: latest` would create it `cancelled` (an earlier row already past)."
+    )
+
+
+class PreviewResponse(serializers.Serializer):
+    data = PreviewRowSerializer(many=True)

@@ -24,4 +24,9 @@ urlpatterns = [
         views.BulkEnrollView.as_view(),
         name="enrollment-bulk",
     ),
+    path(
+        "sequences/<uuid:sequence_id>/preview",
+        views.SequencePreviewView.as_view(),
+        name="sequence-preview",
+    ),
 ]

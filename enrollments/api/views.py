@@ -15,6 +15,8 @@ from enrollments.api.serializers import (
     EnrollmentFilters,
     EnrollmentSerializer,
     EnrollResponse,
+    PreviewQuery,
+    PreviewResponse,
     StopInput,
     StopResponse,
 )
@@ -23,16 +25,29 @@ from events.api.serializers import CursorParams, EventPageSerializer
 from events.api.views import CURSOR_RULES, UNKNOWN_CURSOR, EventCursorView
 from sequences.models import Sequence
 
+NOT_PLANNABLE = (
+    "`code` `no_active_step`: all the sequence's steps are inactive, so an enrollment would have nothing "
+    "to schedule; `no_open_invoice`: the sequence is anchored on `invoice_due`, no `invoice_id` was given "
+    "and the customer has no open invoice."
+)
 NOT_ENROLLABLE = (
     "`code` `sequence_not_active`: only `active` sequences accept enrollments (this one is `draft` or "
-    "`archived`); `no_active_step`: the sequence is active but all its steps are inactive, so an "
-    "enrollment would have nothing to schedule."
+    "`archived`); " + NOT_PLANNABLE.removeprefix("`code` ")
 )
-SCHEDULING = (
-    "Each active step gets one queue row at `start_date` + `offset_days`, `offset_time` in the sequence's "
-    "time zone (a time skipped by a DST change moves forward by the gap; an ambiguous one takes its first "
-    "occurrence); `start_date` defaults to today there, and rows whose time has passed are due at once."
+CALENDAR = (
+    "Each active step gets one queue row, planned in the schedule zone (the customer's `timezone` when the "
+    "sequence's `time_zone_source` is `customer` and it is set, else the sequence's; recorded as the "
+    "enrollment's `time_zone`): the anchor date (`start_date`, or with `anchor: invoice_due` the "
+    "invoice's `due_date`) + `offset_days`, moved to the next day while that day is not in `send_days` "
+    "or (with `skip_holidays`) is a public holiday of the customer's country/subdivision (else the "
+    "company's); at `offset_time`, moved to the window's start when before `send_window_start`, and to "
+    "the next allowed day's start when at or after `send_window_end`. A time skipped by a DST change "
+    "moves forward by the gap; an ambiguous one takes its first occurrence. `schedule_note` on the row "
+    "says what moved it. `start_date` defaults to today in the schedule zone. Rows whose time has "
+    "already passed are due at once (`catch_up: all`), or only the latest of them is and the earlier "
+    "ones are created `cancelled` with `error` `skipped: already past when enrolled` (`catch_up: latest`)."
 )
+SCHEDULING = CALENDAR
 
 
 class EnrollmentListCreateView(CompanyScopedAPIView):
@@ -57,7 +72,10 @@ class EnrollmentListCreateView(CompanyScopedAPIView):
         summary="Enroll a customer in a sequence",
         description="Starts the sequence for one customer; any member may. " + SCHEDULING + " `invoice_id`, "
         "optional, must be an open invoice of that customer (400 otherwise): the emails chase it, and "
-        "paying it stops the enrollment. A customer has at most one active enrollment per sequence, also "
+        "paying it stops the enrollment. An `invoice_due` sequence needs one: without `invoice_id` the "
+        "enrollment takes the customer's open invoice with the earliest due date (409 `no_open_invoice` "
+        "when there is none), and changing that invoice's `due_date` later re-plans the `scheduled` rows. "
+        "A customer has at most one active enrollment per sequence, also "
         "under concurrent requests: when one exists, the answer is 200 with `created: false` and that "
         "enrollment as it is (the request's `invoice_id` and `start_date` are not applied); otherwise 201 "
         "with `created: true`. So repeating an enroll is safe.",
@@ -152,9 +170,11 @@ class BulkEnrollView(CompanyScopedAPIView):
 
     @extend_schema(
         summary="Enroll many customers in a sequence",
-        description="Enrolls 1..10,000 `customer_ids` at once, all with the same `start_date`, and no "
-        "`invoice_id`; any member may. " + SCHEDULING + " Duplicate ids count once; ids that are not "
-        "customers of the company are skipped (`skipped_count`), not an error. A customer already active "
+        description="Enrolls 1..10,000 `customer_ids` at once, all with the same `start_date`; any member "
+        "may. " + SCHEDULING + " With `anchor: enrollment` no invoice is recorded; with `invoice_due` each "
+        "customer's open invoice with the earliest due date is, and customers with none are skipped "
+        "(counted in `skipped_count` and `no_open_invoice_count`). Duplicate ids count once; ids that are "
+        "not customers of the company are skipped (`skipped_count`), not an error. A customer already active "
         "in this sequence is re-enrolled: the old enrollment completes (`stop_reason` `re_enrolled`), its "
         "`scheduled` rows are cancelled and a new enrollment starts (`updated_count`); the others count in "
         "`enrolled_count`. So repeating a bulk enroll restarts the same customers. Answers 200, also when "
@@ -186,3 +206,31 @@ class EnrollmentEventsView(EventCursorView):
     def get(self, request, company_id, enrollment_id):
         enrollment = get_object_or_404(Enrollment, pk=enrollment_id, company=self.company)
         return self.page(enrollment_id=enrollment.pk)
+
+
+class SequencePreviewView(CompanyScopedAPIView):
+    serializer_class = PreviewResponse
+
+    @extend_schema(
+        summary="Preview a customer's schedule in a sequence",
+        description="What enrolling `customer_id` now would plan, row by row, computed by the same code as "
+        "enrolling and writing nothing; any member may, in any status of the sequence (a `draft` is "
+        "previewed before it goes live). " + CALENDAR + " `invoice_id` and `start_date` are taken as "
+        "enrolling takes them. Each row gives its UTC `scheduled_for`, the same instant on the wall clock "
+        "of its `time_zone` (`local_time`), the `schedule_note` saying what moved it, whether it would be "
+        "due at once (`due_now`), and whether `catch_up: latest` would create it `cancelled` (`skipped`). "
+        "A customer already active in the sequence is previewed all the same (enrolling would answer the "
+        "existing enrollment).",
+        parameters=[PreviewQuery],
+        responses={200: PreviewResponse, 409: OpenApiResponse(description=NOT_PLANNABLE)},
+    )
+    def get(self, request, company_id, sequence_id):
+        sequence = get_object_or_404(Sequence, pk=sequence_id, company=self.company)
+        query = self.parse_query(PreviewQuery)
+        rows = selectors.enrollment_preview(
+            sequence=sequence,
+            customer=query["customer_id"],
+            invoice=query.get("invoice_id"),
+            start_date=query.get("start_date"),
+        )
+        return Response(PreviewResponse({"data": [asdict(row) for row in rows]}).data)

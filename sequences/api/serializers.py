@@ -8,8 +8,8 @@ from rest_framework import serializers
 from connections.models import EmailConnection
 from daylit.api.base import CompanyScopedField
 from daylit.api.fields import CommaSeparatedChoiceField
-from daylit.calendar_codes import is_valid_timezone
-from sequences.models import MAX_OFFSET_DAYS, Sequence, SequenceStep
+from daylit.calendar_codes import WEEKDAYS, is_valid_timezone
+from sequences.models import MAX_OFFSET_DAYS, MIN_DUE_OFFSET_DAYS, Sequence, SequenceStep
 from sequences.services import ACTIONS
 
 
@@ -52,6 +52,29 @@ class HourMinuteField(serializers.Field):
         return value.strftime("%H:%M")
 
 
+class SendDaysField(serializers.ListField):
+    """A non-empty set of weekdays; answered in week order (mon..sun), repeats counted once."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault(
+            "child",
+            serializers.ChoiceField(
+                choices=WEEKDAYS,
+                error_messages={
+                    "invalid_choice": f"'{{input}}' is not a weekday; use {', '.join(WEEKDAYS)}."
+                },
+            ),
+        )
+        kwargs.setdefault("min_length", 1)
+        kwargs.setdefault("max_length", 7 * 4)
+        kwargs.setdefault("error_messages", {"min_length": "Give at least one send day."})
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        days = set(super().to_internal_value(data))
+        return [day for day in WEEKDAYS if day in days]
+
+
 class SequenceSerializer(serializers.ModelSerializer):
     company_id = serializers.UUIDField(read_only=True)
     sender_connection_id = serializers.UUIDField(read_only=True, allow_null=True)
@@ -63,6 +86,9 @@ class SequenceSerializer(serializers.ModelSerializer):
         allow_null=True,
         default=None,
     )
+    send_days = serializers.ListField(child=serializers.ChoiceField(choices=WEEKDAYS), read_only=True)
+    send_window_start = HourMinuteField(read_only=True, allow_null=True)
+    send_window_end = HourMinuteField(read_only=True, allow_null=True)
 
     class Meta:
         model = Sequence
@@ -78,6 +104,13 @@ class SequenceSerializer(serializers.ModelSerializer):
             "auto_send",
             "auto_send_generated",
             "stop_on_reply",
+            "anchor",
+            "catch_up",
+            "send_days",
+            "send_window_start",
+            "send_window_end",
+            "skip_holidays",
+            "time_zone_source",
             "created_at",
             "updated_at",
         ]
@@ -96,6 +129,13 @@ class SequenceSettingsSerializer(serializers.Serializer):
     auto_send = serializers.BooleanField(required=False)
     auto_send_generated = serializers.BooleanField(required=False)
     stop_on_reply = serializers.BooleanField(required=False)
+    anchor = serializers.ChoiceField(choices=Sequence.Anchor.choices, required=False)
+    catch_up = serializers.ChoiceField(choices=Sequence.CatchUp.choices, required=False)
+    send_days = SendDaysField(required=False)
+    send_window_start = HourMinuteField(required=False, allow_null=True)
+    send_window_end = HourMinuteField(required=False, allow_null=True)
+    skip_holidays = serializers.BooleanField(required=False)
+    time_zone_source = serializers.ChoiceField(choices=Sequence.TimeZoneSource.choices, required=False)
 
 
 class SequenceCreateSerializer(SequenceSettingsSerializer):
@@ -122,7 +162,12 @@ class StepSerializer(serializers.ModelSerializer):
     sequence_id = serializers.UUIDField(read_only=True)
     step_type = serializers.ChoiceField(choices=SequenceStep.StepType.choices, required=False)
     label = serializers.CharField(max_length=200, required=False)
-    offset_days = serializers.IntegerField(min_value=0, max_value=MAX_OFFSET_DAYS, required=False)
+    offset_days = serializers.IntegerField(
+        min_value=MIN_DUE_OFFSET_DAYS,
+        max_value=MAX_OFFSET_DAYS,
+        required=False,
+        help_text="Days after the anchor (-365..3650); below 0 only in an `invoice_due` sequence.",
+    )
     offset_time = HourMinuteField(required=False)
     is_active = serializers.BooleanField(required=False)
     subject_template = serializers.CharField(

@@ -30,7 +30,9 @@ STEP_WRITE_RULES = (
     "variables of the documented context (`customer`, `company`, `invoice`, `invoices`, `total_due`, "
     "`sender`, `enrollment`) and are checked when saved: one that does not parse or names another "
     "variable is a 400 naming the field. A reminder written only as `instructions` is a 400 while no AI "
-    "provider is configured. `offset_days` is 0..3650, `offset_time` `HH:MM` in the sequence's time zone."
+    "provider is configured. `offset_days` is 0..3650 days after the anchor (-365..3650 in an `invoice_due` "
+    "sequence: before or after the due date; a negative one elsewhere is a 400), `offset_time` `HH:MM` in "
+    "the schedule zone."
 )
 STEP_UPDATE = (
     "Takes any subset of the create fields; fields left out keep their values. Any member may. Once the "
@@ -40,6 +42,24 @@ STEP_UPDATE = (
     + STEP_WRITE_RULES
 )
 EXAMPLE_CONNECTION_ID = "8c2f4e61-7a0b-4d93-b5e8-2f16c9a3d740"
+CALENDAR_SETTINGS = (
+    "The collections calendar: `anchor` `enrollment` (steps count from the enrollment's `start_date`, "
+    "default) or `invoice_due` (from the enrollment invoice's `due_date`; steps may then have negative "
+    "`offset_days`); `catch_up` `all` (rows already past when enrolling are all due at once, default) or "
+    "`latest` (only the latest of them; the earlier ones are created `cancelled`); `send_days`, a non-empty "
+    "set of `mon`..`sun` (default all seven, answered in week order); `send_window_start` and "
+    "`send_window_end` `HH:MM` or null, both or neither, start before end (a row before the window "
+    "moves to its start, one at or after its end to the next allowed day's start); `skip_holidays` "
+    "(public holidays of the customer's country and subdivision, else the company's settings, move a row "
+    "to the next day); `time_zone_source` `sequence` (default) or `customer` (the customer's `timezone` "
+    "when set). They apply to enrollments made afterwards and, for `invoice_due`, to rows re-planned when "
+    "a due date changes."
+)
+ANCHOR_LOCKED = OpenApiResponse(
+    description="`code` `duplicate_name`: another sequence of this company has this name (compared "
+    "case-insensitively); `sequence_has_enrollments`: `anchor` cannot change once the sequence has "
+    "enrollments (their rows were planned from it); duplicate the sequence instead."
+)
 
 
 class SequenceListCreateView(CompanyScopedAPIView):
@@ -65,8 +85,8 @@ class SequenceListCreateView(CompanyScopedAPIView):
         "`active` connection of the company (400 otherwise); it is the default sender of its reminders "
         "and the one `auto_send` uses. `duplicate_from` copies another sequence's steps (new ids, no "
         "history) and every setting the request does not give; a copied sender that is no longer active "
-        "is dropped. Add a step and activate the sequence before enrolling. Not idempotent: repeating the "
-        "name is a 409.",
+        "is dropped. Add a step and activate the sequence before enrolling. " + CALENDAR_SETTINGS + " Not "
+        "idempotent: repeating the name is a 409.",
         request=SequenceCreateSerializer,
         responses={201: SequenceSerializer, 409: DUPLICATE_NAME},
         examples=[
@@ -110,9 +130,11 @@ class SequenceDetailView(CompanyScopedAPIView):
         "fields left out keep their values. Any member may. Not the status: that moves only through "
         "`POST .../sequences/{sequence_id}` (`action`). A new sender must be an `active` connection of the "
         "company (400 otherwise; null removes it). A new `timezone` applies to enrollments made "
-        "afterwards. Repeating a PATCH gives the same result (200).",
+        "afterwards. " + CALENDAR_SETTINGS + " `anchor` cannot change once the sequence has enrollments "
+        "(409), nor become `enrollment` while a step has a negative `offset_days` (400). Repeating a PATCH "
+        "gives the same result (200).",
         request=SequenceSettingsSerializer,
-        responses={200: SequenceSerializer, 409: DUPLICATE_NAME},
+        responses={200: SequenceSerializer, 409: ANCHOR_LOCKED},
     )
     def patch(self, request, company_id, sequence_id):
         sequence = self.get_sequence()

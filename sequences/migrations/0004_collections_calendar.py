@@ -76,7 +76,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='sequence',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('send_window_end__isnull', True), ('send_window_start__isnull', True)), ('send_window_start__lt', models.F('send_window_end')), _connector='OR'), name='sequences_sequence_send_window'),
+            constraint=models.CheckConstraint(condition=models.Q(models.Q(('send_window_end__isnull', True), ('send_window_start__isnull', True)), models.Q(('send_window_end__isnull', False), ('send_window_start__isnull', False), ('send_window_start__lt', models.F('send_window_end'))), _connector='OR'), name='sequences_sequence_send_window'),
         ),
         migrations.AddConstraint(
             model_name='sequencestep',

@@ -54,6 +54,7 @@ def test_enroll_creates_then_returns_the_existing_one(api, company, sequence, me
         "invoice_id",
         "status",
         "start_date",
+        "time_zone",
         "stop_reason",
         "completed_at",
         "created_at",
@@ -270,7 +271,12 @@ def test_bulk(api, company, other_company, sequence):
         bulk_url(company, sequence), {"customer_ids": ids, "start_date": "2027-01-04"}, format="json"
     )
     assert response.status_code == 200, response.json()
-    assert response.json() == {"enrolled_count": 2, "updated_count": 1, "skipped_count": 2}
+    assert response.json() == {
+        "enrolled_count": 2,
+        "updated_count": 1,
+        "skipped_count": 2,
+        "no_open_invoice_count": 0,
+    }
     assert Enrollment.objects.filter(sequence=sequence, status="active").count() == 3
     assert Enrollment.objects.get(customer=already, status="completed").stop_reason == "re_enrolled"
 
@@ -295,7 +301,12 @@ def test_bulk_exactly_10000_is_accepted(api, company, sequence):
         format="json",
     )
     assert response.status_code == 200
-    assert response.json() == {"enrolled_count": 0, "updated_count": 0, "skipped_count": 10_000}
+    assert response.json() == {
+        "enrolled_count": 0,
+        "updated_count": 0,
+        "skipped_count": 10_000,
+        "no_open_invoice_count": 0,
+    }
 
 
 def test_bulk_auth_and_other_company(api, anon, outsider_api, company, other_company, sequence):

@@ -108,6 +108,11 @@ def test_every_operation_conforms_to_its_schema(case, fuzz_world):
         case.headers = {**(case.headers or {}), **auth}
     if ParameterLocation.QUERY not in negative and "after" in (case.query or {}):
         case.query = {**case.query, "after": seeded.ids["event_id"]}  # a cursor must be a real event
+    if ParameterLocation.QUERY not in negative and case.query:
+        # The preview's customer and invoice must be the company's (and the invoice the customer's).
+        for name in ("customer_id", "invoice_id"):
+            if isinstance(case.query.get(name), str) and case.path.endswith("/preview"):
+                case.query = {**case.query, name: seeded.ids[REAL_BODY_IDS[name]]}
     if case.path == OAUTH_CALLBACK and ParameterLocation.QUERY not in negative:
         # A valid callback carries a state this server signed (once); Nylas's token answer is mocked.
         case.query = {**(case.query or {}), "state": fresh_oauth_state(seeded.member)}
@@ -143,6 +148,16 @@ def real_body_ids(body: dict, seeded) -> dict:
     if dates:
         # An invoice is due on or after its issue date (a rule across fields JSON Schema does not hold).
         body["issue_date"], body["due_date"] = dates[0], dates[-1]
+    if isinstance(body.get("offset_days"), int) and body["offset_days"] < 0:
+        # Before the anchor only in an invoice_due sequence; the seeded one counts from enrollment.
+        body["offset_days"] = -body["offset_days"]
+    if "send_window_start" in body or "send_window_end" in body:
+        # A send window is both ends or neither, start before end (across fields, like the dates above).
+        ends = sorted({body[name] for name in ("send_window_start", "send_window_end") if body.get(name)})
+        if len(ends) == 2:
+            body["send_window_start"], body["send_window_end"] = ends
+        else:
+            body.pop("send_window_start", None), body.pop("send_window_end", None)
     if isinstance(body.get("timezone"), str):
         body["timezone"] = "America/Chicago"  # the IANA names are a list JSON Schema does not hold
     if isinstance(body.get("url"), str):

@@ -123,9 +123,20 @@ def test_create_defaults(api, company):
         "auto_send",
         "auto_send_generated",
         "stop_on_reply",
+        "anchor",
+        "catch_up",
+        "send_days",
+        "send_window_start",
+        "send_window_end",
+        "skip_holidays",
+        "time_zone_source",
         "created_at",
         "updated_at",
     }
+    assert (body["anchor"], body["catch_up"], body["time_zone_source"]) == ("enrollment", "all", "sequence")
+    assert body["send_days"] == ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+    assert body["send_window_start"] is None and body["send_window_end"] is None
+    assert body["skip_holidays"] is False
 
 
 def test_create_with_settings(api, company):
