@@ -42,6 +42,10 @@ class CustomerFactory(factory.django.DjangoModelFactory):
     name = factory.Faker("company")
     email = factory.Sequence(lambda n: f"ap{n}@customer.example")
 
+    class Params:
+        # A customer with its own calendar: England's holidays, London time.
+        in_england = factory.Trait(timezone="Europe/London", country="GB", subdivision="ENG")
+
 
 class InvoiceFactory(factory.django.DjangoModelFactory):
     class Meta:
