@@ -1,13 +1,102 @@
+from django import forms
 from django.contrib import admin
+from django.core.exceptions import ValidationError
 
-from daylit.models import ApiToken, Company, Customer, Invoice, Member
-from daylit.services import api_token_revoke, invoice_update
+from daylit.models import (
+    MAX_HOURS_BETWEEN_EMAILS,
+    MAX_PROMISE_GRACE_DAYS,
+    ApiToken,
+    Company,
+    Customer,
+    Invoice,
+    Member,
+)
+from daylit.services import (
+    CALENDAR_FIELDS,
+    COMPANY_SETTINGS,
+    api_token_revoke,
+    calendar_validate,
+    company_settings_update,
+    customer_update,
+    invoice_update,
+)
+
+
+class CalendarForm(forms.ModelForm):
+    """Checks timezone/country/subdivision with the API's rule (`calendar_validate`); an empty box is
+    null (the fields are nullable CharFields)."""
+
+    def clean(self):
+        cleaned = super().clean()
+        calendar = {f: cleaned[f] for f in CALENDAR_FIELDS if f in cleaned}
+        try:
+            calendar_validate(data=calendar)
+        except ValidationError as exc:
+            for field, field_messages in exc.message_dict.items():
+                self.add_error(field, field_messages)
+        return cleaned
+
+
+CALENDAR_HELP = {
+    "timezone": "IANA name, e.g. Europe/London; empty for none (the sequence's zone).",
+    "country": 'ISO 3166-1 alpha-2 of the holidays package, upper case: "GB", not "UK" or "gb".',
+    "subdivision": 'A code the holidays package knows for the country ("ENG" in GB, "BY" in DE); needs a '
+    "country.",
+}
+
+
+class CompanyForm(CalendarForm):
+    promise_grace_days = forms.IntegerField(
+        min_value=0,
+        max_value=MAX_PROMISE_GRACE_DAYS,
+        help_text="Days after a promised date before an unpaid promise counts as broken.",
+    )
+    min_hours_between_emails = forms.IntegerField(
+        min_value=0,
+        max_value=MAX_HOURS_BETWEEN_EMAILS,
+        help_text="Auto-send waits this long after the last email sent to a customer; 0 is off.",
+    )
+
+    class Meta:
+        model = Company
+        fields = ["name", *COMPANY_SETTINGS]
+        help_texts = {
+            "country": "The holiday calendar of customers without one. " + CALENDAR_HELP["country"],
+            "subdivision": CALENDAR_HELP["subdivision"],
+        }
+
+
+class CustomerForm(CalendarForm):
+    class Meta:
+        model = Customer
+        fields = ["company", "name", "email", "ar_owner", *CALENDAR_FIELDS]
+        help_texts = CALENDAR_HELP
+
+
+class NoDeleteAdmin(admin.ModelAdmin):
+    """Deleting a company or a customer would cascade to its invoices, enrollments and sent history."""
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(Company)
-class CompanyAdmin(admin.ModelAdmin):
-    list_display = ["name", "id", "created_at"]
+class CompanyAdmin(NoDeleteAdmin):
+    form = CompanyForm
+    list_display = ["name", "id", "country", "subdivision", "promise_grace_days", "min_hours_between_emails"]
+    list_filter = ["country"]
     search_fields = ["name", "id"]
+    readonly_fields = ["created_at"]
+
+    def save_model(self, request, obj, form, change):
+        """A change of the settings goes through the API's service (row lock, the pair checked again)."""
+        if not change:
+            super().save_model(request, obj, form, change)
+            return
+        if "name" in form.changed_data:
+            obj.save(update_fields=["name"])
+        settings = {f: form.cleaned_data[f] for f in COMPANY_SETTINGS if f in form.changed_data}
+        company_settings_update(company=obj, data=settings)
 
 
 @admin.register(Member)
@@ -20,12 +109,37 @@ class MemberAdmin(admin.ModelAdmin):
 
 
 @admin.register(Customer)
-class CustomerAdmin(admin.ModelAdmin):
-    list_display = ["name", "email", "company", "ar_owner", "created_at"]
+class CustomerAdmin(NoDeleteAdmin):
+    form = CustomerForm
+    list_display = [
+        "name",
+        "email",
+        "company",
+        "ar_owner",
+        "country",
+        "subdivision",
+        "timezone",
+        "created_at",
+    ]
     search_fields = ["name", "email", "id"]
-    list_filter = ["company"]
+    list_filter = ["company", "country"]
     list_select_related = ["company", "ar_owner__user"]
     raw_id_fields = ["company", "ar_owner"]
+    readonly_fields = ["created_at"]
+
+    def get_readonly_fields(self, request, obj=None):
+        # A customer's invoices and enrollments are of its company: it never moves to another one.
+        return [*self.readonly_fields, "company"] if obj is not None else self.readonly_fields
+
+    def save_model(self, request, obj, form, change):
+        """A change goes through the API's service (row lock, the country/subdivision pair)."""
+        if not change:
+            super().save_model(request, obj, form, change)
+            return
+        fields = ("name", "email", "ar_owner", *CALENDAR_FIELDS)
+        customer_update(
+            customer=obj, data={f: form.cleaned_data[f] for f in fields if f in form.changed_data}
+        )
 
 
 @admin.register(Invoice)

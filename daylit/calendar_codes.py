@@ -32,6 +32,11 @@ def _supported() -> dict[str, tuple[str, ...]]:
     }
 
 
+def countries() -> tuple[str, ...]:
+    """Every country code the holiday calendar knows, sorted (the API's enum)."""
+    return tuple(sorted(_supported()))
+
+
 def is_known_country(code: str) -> bool:
     """An ISO 3166-1 alpha-2 code the `holidays` package covers, exact case ("GB", not "UK" or "gb")."""
     return isinstance(code, str) and code in _supported()

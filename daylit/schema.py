@@ -99,6 +99,8 @@ TAGS = {
     "nylas": "nylas",
     "events": "events",
 }
+# Routes whose resource is the company itself (`/api/companies/{company_id}/settings`).
+COMPANY_RESOURCES = {"settings"}
 
 
 class DaylitAutoSchema(AutoSchema):
@@ -110,7 +112,10 @@ class DaylitAutoSchema(AutoSchema):
         # One tag per resource, so docs and generated clients group operations the way people look
         # for them (the default would file every company route under "companies").
         words = [w for w in self.path.removeprefix("/api/").split("/") if w and not w.startswith("{")]
-        words = words[1:] if words[0] == "companies" else words
+        if words[0] == "companies":
+            words = words[1:]
+            if len(words) == 1 and words[0] in COMPANY_RESOURCES:
+                return ["companies"]
         return [next((TAGS[w] for w in reversed(words) if w in TAGS), words[0])]
 
     def _map_basic_serializer(self, serializer, direction):
@@ -121,6 +126,11 @@ class DaylitAutoSchema(AutoSchema):
 
     def _map_serializer_field(self, field, direction, bypass_extensions=False):
         schema = super()._map_serializer_field(field, direction, bypass_extensions)
+        if isinstance(field, serializers.ChoiceField) and not getattr(field, "describe_choices", True):
+            # A long list of codes that are their own labels (250 countries): the enum says it all.
+            schema.pop("description", None)
+            if field.help_text:
+                schema["description"] = str(field.help_text)
         if not schema or schema.get("type") != "string":
             return schema
         if isinstance(field, serializers.EmailField) and field.allow_blank:

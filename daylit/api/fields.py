@@ -1,6 +1,10 @@
 import re
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+
+from daylit.calendar_codes import countries
+from daylit.services import BLANK_SUBDIVISION, SUBDIVISION_MAX_LENGTH, country_problem, timezone_problem
 
 UUID_PATTERN = "[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}"
 
@@ -50,3 +54,67 @@ class CommaSeparatedChoiceField(CommaSeparatedField):
 
     def invalid_message(self, bad: list[str]) -> str:
         return f"Unknown value(s): {', '.join(bad)}. Allowed: {', '.join(self.allowed)}."
+
+
+# --- Calendar codes (daylit.services.calendar_validate holds the rule; these are its API fields) ----
+# "" is refused like every other empty value the API does not take for none (a blank `ar_owner_id` is a
+# 400 too): null is how a client says "none", and the messages say so.
+
+COUNTRY_CODES = countries()
+
+
+@extend_schema_field(
+    {
+        "type": "string",
+        "maxLength": 64,
+        "example": "Europe/London",
+        "description": 'An IANA time zone name such as "Europe/London", or null for none ("" is a 400).',
+    }
+)
+class TimezoneField(serializers.CharField):
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", 64)
+        kwargs.setdefault("trim_whitespace", False)
+        kwargs.setdefault("error_messages", {"blank": timezone_problem("")})
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        if problem := timezone_problem(value):
+            raise serializers.ValidationError(problem, code="invalid")
+        return value
+
+
+class CountryField(serializers.ChoiceField):
+    """An ISO 3166-1 alpha-2 code of the `holidays` package, exact case: an enum in the schema."""
+
+    describe_choices = False  # daylit.schema: no "* `GB` - GB" list of 250 lines beside the enum
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault(
+            "help_text",
+            'ISO 3166-1 alpha-2, upper case ("GB", "DE", "US"), of a country the holiday calendar covers; '
+            'null for none ("" is a 400).',
+        )
+        super().__init__(choices=COUNTRY_CODES, **kwargs)
+
+    def to_internal_value(self, data):
+        if problem := country_problem(data):
+            raise serializers.ValidationError(problem, code="invalid_choice")
+        return data
+
+
+class SubdivisionField(serializers.CharField):
+    """A subdivision code of the country beside it; which ones exist is checked with the country
+    (`calendar_validate`), since a PATCH may change either one."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", SUBDIVISION_MAX_LENGTH)
+        kwargs.setdefault("trim_whitespace", False)
+        kwargs.setdefault("error_messages", {"blank": BLANK_SUBDIVISION})
+        kwargs.setdefault(
+            "help_text",
+            'A subdivision code of `country` as the holiday calendar names it ("ENG" in GB, "BY" in DE, '
+            '"CA" in US), exact case; it needs a country. Null for none ("" is a 400).',
+        )
+        super().__init__(**kwargs)

@@ -3,17 +3,20 @@ from decimal import Decimal
 from rest_framework import serializers
 
 from daylit.api.base import CompanyScopedField
-from daylit.api.fields import CommaSeparatedChoiceField
-from daylit.models import Customer, Invoice, Member
+from daylit.api.fields import CommaSeparatedChoiceField, CountryField, SubdivisionField, TimezoneField
+from daylit.models import MAX_HOURS_BETWEEN_EMAILS, MAX_PROMISE_GRACE_DAYS, Company, Customer, Invoice, Member
 
 
 class CustomerSerializer(serializers.ModelSerializer):
     ar_owner_id = CompanyScopedField(Member, source="ar_owner", allow_null=True, required=False)
     email = serializers.EmailField(max_length=254, required=False, allow_blank=True)
+    timezone = TimezoneField(required=False, allow_null=True)
+    country = CountryField(required=False, allow_null=True)
+    subdivision = SubdivisionField(required=False, allow_null=True)
 
     class Meta:
         model = Customer
-        fields = ["id", "name", "email", "ar_owner_id", "created_at"]
+        fields = ["id", "name", "email", "ar_owner_id", "timezone", "country", "subdivision", "created_at"]
         read_only_fields = ["id", "created_at"]
 
 
@@ -22,6 +25,32 @@ class CustomerFilters(serializers.Serializer):
         required=False, max_length=200, help_text="Substring of the name, any case."
     )
     ar_owner_id = serializers.UUIDField(required=False)
+
+
+class CompanySettingsSerializer(serializers.ModelSerializer):
+    country = CountryField(
+        required=False,
+        allow_null=True,
+        help_text="The holiday calendar of customers that have no country of their own (ISO 3166-1 "
+        'alpha-2 the holiday calendar covers, upper case); null for none ("" is a 400).',
+    )
+    subdivision = SubdivisionField(required=False, allow_null=True)
+    promise_grace_days = serializers.IntegerField(
+        min_value=0,
+        max_value=MAX_PROMISE_GRACE_DAYS,
+        required=False,
+        help_text="Days after a promised date before an unpaid promise to pay counts as broken.",
+    )
+    min_hours_between_emails = serializers.IntegerField(
+        min_value=0,
+        max_value=MAX_HOURS_BETWEEN_EMAILS,
+        required=False,
+        help_text="Auto-send waits this many hours after the last email sent to a customer; 0 is off.",
+    )
+
+    class Meta:
+        model = Company
+        fields = ["country", "subdivision", "promise_grace_days", "min_hours_between_emails"]
 
 
 class InvoiceSerializer(serializers.ModelSerializer):

@@ -6,11 +6,28 @@ from rest_framework.response import Response
 from daylit import selectors, services
 from daylit.api.base import CompanyScopedAPIView
 from daylit.api.query import list_schema
-from daylit.api.serializers import CustomerFilters, CustomerSerializer, InvoiceFilters, InvoiceSerializer
-from daylit.models import Customer, Invoice
+from daylit.api.serializers import (
+    CompanySettingsSerializer,
+    CustomerFilters,
+    CustomerSerializer,
+    InvoiceFilters,
+    InvoiceSerializer,
+)
+from daylit.models import MAX_HOURS_BETWEEN_EMAILS, MAX_PROMISE_GRACE_DAYS, Customer, Invoice
 
 DUPLICATE_NUMBER = OpenApiResponse(
     description="`code` `duplicate_number`: another invoice of this company already has this `number`."
+)
+ADMIN_ONLY = OpenApiResponse(
+    description="`code` `admin_only`: only a company admin may change the company settings (they apply "
+    "to every sequence and customer of the company); every member may read them."
+)
+CALENDAR_CODES = (
+    "The calendar fields: `timezone` an IANA name (`Europe/London`), `country` an upper-case ISO 3166-1 "
+    "alpha-2 code the holiday calendar covers (`GB`, not `UK` or `gb`), `subdivision` a code that "
+    "calendar knows for that country (`ENG` in `GB`, `BY` in `DE`, `CA` in `US`, `NSW` in `AU`), which "
+    'needs a country. null means none; `""` is a 400, as for every field that takes null for none. Any '
+    "other value is a 400 naming the field (an unknown subdivision's message lists valid ones)."
 )
 EXAMPLE_MEMBER_ID = "5b0e7c1e-3f4a-4d2b-9a41-6c8f0d2e7b13"
 EXAMPLE_CUSTOMER_ID = "0f8d6a52-9c1e-4b7f-8e23-41d5a9c07e6b"
@@ -37,13 +54,23 @@ class CustomerListCreateView(CompanyScopedAPIView):
         description="Adds a customer to the company; any member may. `email` is where reminders go (a "
         "customer without one can be enrolled, but its reminders wait in the queue until a person sets "
         "`to_email`). `ar_owner_id`, optional, is the member who owns the account; a member id of another "
-        "company is a 400 (`does not exist`). Not idempotent: every call creates a customer.",
+        "company is a 400 (`does not exist`). `timezone`, `country` and `subdivision`, all optional, are the "
+        "customer's own calendar: sequences with `time_zone_source` `customer` plan in its `timezone`, and "
+        "`skip_holidays` skips the public holidays of its `country`/`subdivision` (else the company's "
+        "settings). " + CALENDAR_CODES + " Not idempotent: every call creates a customer.",
         request=CustomerSerializer,
         responses={201: CustomerSerializer},
         examples=[
             OpenApiExample(
                 "Customer with an owner",
-                value={"name": "Acme Corp", "email": "ap@acme.example", "ar_owner_id": EXAMPLE_MEMBER_ID},
+                value={
+                    "name": "Acme Corp",
+                    "email": "ap@acme.example",
+                    "ar_owner_id": EXAMPLE_MEMBER_ID,
+                    "timezone": "Europe/London",
+                    "country": "GB",
+                    "subdivision": "ENG",
+                },
                 request_only=True,
             )
         ],
@@ -70,10 +97,13 @@ class CustomerDetailView(CompanyScopedAPIView):
 
     @extend_schema(
         summary="Update a customer",
-        description="Changes any of `name`, `email` and `ar_owner_id` (null: unassigned); fields left out "
-        "keep their values, and sending the same values again changes nothing. Any member may. A new "
-        "`email` applies to reminders rendered from now on: rows already `ready` keep the `to_email` they "
-        "were rendered with. A new owner shows at once in the queue's `ar_owner` filter.",
+        description="Changes any of `name`, `email`, `ar_owner_id` (null: unassigned), `timezone`, "
+        "`country` and `subdivision`; fields left out keep their values, and sending the same values again "
+        "changes nothing. Any member may. A new `email` applies to reminders rendered from now on: rows "
+        "already `ready` keep the `to_email` they were rendered with. A new owner shows at once in the "
+        "queue's `ar_owner` filter. " + CALENDAR_CODES + " The pair is checked with the stored values: a "
+        "`country` that the current `subdivision` does not belong to is a 400 on `subdivision` unless the "
+        "same PATCH sends a new `subdivision` (or null).",
         responses={200: CustomerSerializer},
     )
     def patch(self, request, company_id, customer_id):
@@ -81,6 +111,59 @@ class CustomerDetailView(CompanyScopedAPIView):
         data = self.parse_body(CustomerSerializer, instance=customer, partial=True)
         customer = services.customer_update(customer=customer, data=data)
         return Response(CustomerSerializer(customer).data)
+
+
+class CompanySettingsView(CompanyScopedAPIView):
+    serializer_class = CompanySettingsSerializer
+
+    @extend_schema(
+        summary="Get the company settings",
+        description="The company's collections settings; every member may read them. `country` and "
+        "`subdivision` are the fallback holiday calendar: sequences with `skip_holidays` skip the public "
+        "holidays of a customer's own `country`/`subdivision`, and of these for customers with none (null: "
+        f"no holidays). `promise_grace_days` (0..{MAX_PROMISE_GRACE_DAYS}, default 2) is how many days "
+        "after its promised date an unpaid promise to pay counts as broken. `min_hours_between_emails` "
+        f"(0..{MAX_HOURS_BETWEEN_EMAILS}, default 0 = off): auto-send waits until that many hours after the "
+        "last email sent to the customer from any sequence.",
+        responses={200: CompanySettingsSerializer},
+    )
+    def get(self, request, company_id):
+        return Response(CompanySettingsSerializer(self.company).data)
+
+    @extend_schema(
+        summary="Change the company settings",
+        description="Changes any of `country`, `subdivision`, `promise_grace_days` and "
+        "`min_hours_between_emails`; fields left out keep their values, and sending the same values again "
+        "changes nothing. Only a company admin may (403 `admin_only`, checked before the body). `country` "
+        "is an upper-case ISO 3166-1 alpha-2 code the holiday calendar covers (`GB`, not `UK` or `gb`); "
+        "`subdivision` a code it knows for that country (`ENG` in `GB`, `BY` in `DE`), which needs a "
+        "country; the pair is checked with the stored values, so a new `country` that the current "
+        "`subdivision` does not belong to is a 400 on `subdivision` unless the same PATCH sends a new one "
+        f'(or null). null clears them; `""` is a 400. `promise_grace_days` is an integer 0..'
+        f"{MAX_PROMISE_GRACE_DAYS} (days after a promised date before the promise is broken), "
+        f"`min_hours_between_emails` an integer 0..{MAX_HOURS_BETWEEN_EMAILS} (hours auto-send waits after "
+        "the last email sent to a customer; 0 turns it off; a person may still send sooner). Out of range "
+        "or of another JSON type is a 400 naming the field.",
+        request=CompanySettingsSerializer,
+        responses={200: CompanySettingsSerializer, 403: ADMIN_ONLY},
+        examples=[
+            OpenApiExample(
+                "England's holidays, a 3-day grace, a day between emails",
+                value={
+                    "country": "GB",
+                    "subdivision": "ENG",
+                    "promise_grace_days": 3,
+                    "min_hours_between_emails": 24,
+                },
+                request_only=True,
+            )
+        ],
+    )
+    def patch(self, request, company_id):
+        services.company_settings_authorize(member=self.member)
+        data = self.parse_body(CompanySettingsSerializer, instance=self.company, partial=True)
+        company = services.company_settings_update(company=self.company, data=data)
+        return Response(CompanySettingsSerializer(company).data)
 
 
 class InvoiceListCreateView(CompanyScopedAPIView):

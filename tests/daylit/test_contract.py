@@ -100,7 +100,22 @@ def test_creates_answer_201_and_only_creates_do(document):
 
 def test_response_fields_are_required_and_requests_stay_optional(document):
     schemas = document["components"]["schemas"]
-    assert set(schemas["Customer"]["required"]) == {"id", "name", "email", "ar_owner_id", "created_at"}
+    assert set(schemas["Customer"]["required"]) == {
+        "id",
+        "name",
+        "email",
+        "ar_owner_id",
+        "timezone",
+        "country",
+        "subdivision",
+        "created_at",
+    }
+    assert set(schemas["CompanySettings"]["required"]) == {
+        "country",
+        "subdivision",
+        "promise_grace_days",
+        "min_hours_between_emails",
+    }
     assert {"currency", "status", "paid_at"} <= set(schemas["Invoice"]["required"])
     assert {"step_type", "label", "offset_days", "offset_time"} <= set(schemas["Step"]["required"])
     assert schemas["CustomerRequest"]["required"] == ["name"]
@@ -164,3 +179,24 @@ def test_a_body_that_is_not_json_is_415_and_an_accept_that_is_not_json_406(api, 
     assert form.status_code == 415 and form.json()["code"] == "unsupported_media_type"
     html = api.get(url, HTTP_ACCEPT="text/html")
     assert html.status_code == 406 and html.json()["code"] == "not_acceptable"
+
+
+def test_company_settings_document_who_may_change_them_and_their_codes_and_ranges(document):
+    operations_ = document["paths"]["/api/companies/{company_id}/settings"]
+    assert operations_["get"]["tags"] == operations_["patch"]["tags"] == ["companies"]
+    assert "403" not in operations_["get"]["responses"]
+    forbidden = operations_["patch"]["responses"]["403"]
+    assert (
+        "`admin_only`" in forbidden["description"]
+        and forbidden["content"]["application/json"]["schema"] == ERROR
+    )
+    schemas = document["components"]["schemas"]
+    grace = schemas["PatchedCompanySettingsRequest"]["properties"]["promise_grace_days"]
+    assert (grace["type"], grace["minimum"], grace["maximum"]) == ("integer", 0, 30)
+    hours = schemas["CompanySettings"]["properties"]["min_hours_between_emails"]
+    assert (hours["minimum"], hours["maximum"]) == (0, 720)
+    assert {"GB", "DE", "US", "AU", "JP"} <= set(schemas["CountryEnum"]["enum"])
+    assert not {"UK", "gb", "GBR"} & set(schemas["CountryEnum"]["enum"])
+    for name in ("Customer", "CompanySettings"):
+        country = schemas[name]["properties"]["country"]
+        assert country["nullable"] and "* `" not in country["description"]  # no list of 250 codes

@@ -18,7 +18,8 @@ from schemathesis.core.parameters import ParameterLocation
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from connections import oauth
-from daylit.services import api_token_issue
+from daylit.calendar_codes import subdivisions_of
+from daylit.services import SUBDIVISION_MAX_LENGTH, api_token_issue
 from daylit.wsgi import application
 from tests.factories.events import PUBLIC_URL
 from tests.fakes.nylas import FakeNylas
@@ -139,6 +140,20 @@ def real_path_ids(params: dict, seeded) -> dict:
     return params
 
 
+UNSENT = object()
+
+
+def calendar_pair(country, subdivision) -> dict:
+    """A subdivision is a code of its country, checked with the stored pair (a rule across fields and
+    requests JSON Schema does not hold): a string becomes a real subdivision of the country sent (GB
+    when none is), and a new country without a subdivision clears the stored one."""
+    if isinstance(subdivision, str):
+        country = country if isinstance(country, str) else "GB"
+        codes = (code for code in subdivisions_of(country) if len(code) <= SUBDIVISION_MAX_LENGTH)
+        return {"country": country, "subdivision": next(codes, None)}
+    return {"subdivision": None} if subdivision is UNSENT else {}
+
+
 def real_body_ids(body: dict, seeded) -> dict:
     body = dict(body)
     for name, key in REAL_BODY_IDS.items():
@@ -160,6 +175,8 @@ def real_body_ids(body: dict, seeded) -> dict:
             body.pop("send_window_start", None), body.pop("send_window_end", None)
     if isinstance(body.get("timezone"), str):
         body["timezone"] = "America/Chicago"  # the IANA names are a list JSON Schema does not hold
+    if "country" in body or isinstance(body.get("subdivision"), str):
+        body.update(calendar_pair(body.get("country"), body.get("subdivision", UNSENT)))
     if isinstance(body.get("url"), str):
         # A webhook URL must be https to a public address (JSON Schema's `uri` is any scheme).
         body["url"] = PUBLIC_URL
