@@ -8,7 +8,16 @@ from enrollments.models import Enrollment, ScheduledStep
 
 class ScheduledStepInline(admin.TabularInline):
     model = ScheduledStep
-    fields = ["step", "step_type", "status", "scheduled_for", "ready_at", "processed_at", "error"]
+    fields = [
+        "step",
+        "step_type",
+        "status",
+        "scheduled_for",
+        "schedule_note",
+        "ready_at",
+        "processed_at",
+        "error",
+    ]
     readonly_fields = fields
     ordering = ["scheduled_for"]
     extra = 0

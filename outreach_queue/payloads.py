@@ -2,14 +2,16 @@
 tests/outreach_queue/test_payloads.py holds each equal to its serializer's output):
 
 - `queue_row`: QueueRowSerializer's shape (with its step label, sequence name and customer name); the
-  row's table is the enrollments app's ScheduledStep.
+  row's table is the enrollments app's ScheduledStep. Its `warnings` are the expression the queue's
+  reads use (email_gap.warnings_sql), as of the event's transaction.
 - `reply`: ReplySerializer's shape (SPEC Part 2's reply fields that exist so far).
 """
 
-from daylit.models import Customer
+from daylit.models import Company, Customer
 from enrollments.models import ScheduledStep
 from enrollments.payloads import QUEUE_ROW
 from events.subjects import api_time, register_subject
+from outreach_queue.email_gap import warnings_sql
 from outreach_queue.models import Reply
 from sequences.models import Sequence, SequenceStep
 
@@ -42,12 +44,15 @@ SELECT s.id, s.company_id, s.customer_id, s.enrollment_id,
            'notes', s.notes,
            'generated', s.generated,
            'prompt_version', s.prompt_version,
-           'draft_pending', s.draft_pending
+           'draft_pending', s.draft_pending,
+           'schedule_note', s.schedule_note,
+           'warnings', {warnings_sql(row="s", gap_hours="co.min_hours_between_emails")}
        ) AS data
 FROM {ScheduledStep._meta.db_table} s
 JOIN {SequenceStep._meta.db_table} st ON st.id = s.step_id
 JOIN {Sequence._meta.db_table} sq ON sq.id = s.sequence_id
 JOIN {Customer._meta.db_table} c ON c.id = s.customer_id
+JOIN {Company._meta.db_table} co ON co.id = s.company_id
 WHERE s.id = ANY(%(ids)s)
 """  # noqa: S608 (table names are ours; the ids are a parameter)
 

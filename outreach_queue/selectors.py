@@ -3,13 +3,16 @@
 from typing import Any
 from uuid import UUID
 
+from django.db import connection
 from django.db.models import Q, QuerySet, Sum
 
 from daylit.errors import NotFound
 from daylit.models import Company
 from enrollments.models import HISTORY_STATUSES, ScheduledStep
+from outreach_queue.email_gap import warnings_sql
 from outreach_queue.models import StatusCount
 from outreach_queue.search import search_condition, sorted_not_walked
+from sequences.models import SequenceStep
 
 Status = ScheduledStep.Status
 UNASSIGNED = "__unassigned__"
@@ -46,8 +49,15 @@ class QueueRows:
     matches one row in a hundred.
     """
 
-    def __init__(self, rows: QuerySet[ScheduledStep], *, counts: QuerySet[StatusCount] | None = None) -> None:
+    def __init__(
+        self,
+        rows: QuerySet[ScheduledStep],
+        *,
+        company: Company,
+        counts: QuerySet[StatusCount] | None = None,
+    ) -> None:
         self._rows = rows
+        self._company = company
         self._counts = counts
 
     def count(self) -> int:
@@ -58,7 +68,8 @@ class QueueRows:
     def __getitem__(self, page: slice) -> list[ScheduledStep]:
         ids = list(self._rows.values_list("id", flat=True)[page])
         found = ScheduledStep.objects.select_related(*_RELATED).only(*_PAGE_FIELDS).in_bulk(ids)
-        return [found[row_id] for row_id in ids if row_id in found]  # one may have been deleted since
+        page_rows = [found[row_id] for row_id in ids if row_id in found]  # one may have been deleted since
+        return with_warnings(page_rows, company=self._company)
 
 
 def queue_row_list(*, company: Company, filters: dict[str, Any]) -> QueueRows:
@@ -78,7 +89,7 @@ def queue_row_list(*, company: Company, filters: dict[str, Any]) -> QueueRows:
     if not (search or owners or row_filters):
         # The whole tab: its count is the sum of the running status counts (queue.0007), not a scan.
         counts = StatusCount.objects.filter(company_id=company.pk, status__in=statuses)
-        return QueueRows(rows.order_by(*CATEGORY_ORDER[category]), counts=counts)
+        return QueueRows(rows.order_by(*CATEGORY_ORDER[category]), company=company, counts=counts)
     rows = rows.filter(**row_filters)
     if owners:
         rows = rows.filter(_owner_condition(owners))
@@ -86,8 +97,8 @@ def queue_row_list(*, company: Company, filters: dict[str, Any]) -> QueueRows:
         condition, sort_matches = search_condition(company=company, search=search, statuses=statuses)
         rows = rows.filter(condition)
         if sort_matches:
-            return QueueRows(rows.order_by(*sorted_not_walked(CATEGORY_ORDER[category])))
-    return QueueRows(rows.order_by(*CATEGORY_ORDER[category]))
+            return QueueRows(rows.order_by(*sorted_not_walked(CATEGORY_ORDER[category])), company=company)
+    return QueueRows(rows.order_by(*CATEGORY_ORDER[category]), company=company)
 
 
 def _owner_condition(owners: list[str]) -> Q:
@@ -107,4 +118,35 @@ def queue_row_get(*, company: Company, row_id: UUID) -> ScheduledStep:
     row = ScheduledStep.objects.select_related(*_RELATED).filter(company=company, pk=row_id).first()
     if row is None:
         raise NotFound("Queue row not found.")
-    return row
+    return with_warnings([row], company=company)[0]
+
+
+_WARNINGS_SELECT = f"""
+SELECT s.id, {warnings_sql(row="s", gap_hours="co.min_hours_between_emails")}
+FROM {ScheduledStep._meta.db_table} s
+JOIN {Company._meta.db_table} co ON co.id = s.company_id
+WHERE s.id = ANY(%(ids)s)
+"""  # noqa: S608 (table names are ours; the ids are a parameter)
+
+
+def with_warnings(rows: list[ScheduledStep], *, company: Company) -> list[ScheduledStep]:
+    """Set `warnings` (a list of strings, SPEC "Collections calendar") on each of `rows`.
+
+    One query for all of them (email_gap.warnings_sql, the expression the `queue_row` payload uses),
+    and none when the company has no gap between emails or no row is a ready reminder.
+    """
+    for row in rows:
+        row.warnings = []
+    candidates = [
+        row.pk
+        for row in rows
+        if row.status == Status.READY and row.step_type == SequenceStep.StepType.REMINDER
+    ]
+    if not company.min_hours_between_emails or not candidates:
+        return rows
+    with connection.cursor() as cursor:
+        cursor.execute(_WARNINGS_SELECT, {"ids": candidates})
+        found = dict(cursor.fetchall())
+    for row in rows:
+        row.warnings = found.get(row.pk, [])
+    return rows

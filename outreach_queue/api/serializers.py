@@ -20,6 +20,20 @@ class QueueRowSerializer(serializers.ModelSerializer):
     customer_id = serializers.UUIDField(read_only=True)
     customer_name = serializers.CharField(source="customer.name", read_only=True)
     sender_connection_id = serializers.UUIDField(read_only=True, allow_null=True)
+    schedule_note = serializers.CharField(
+        read_only=True,
+        allow_null=True,
+        help_text="What moved the row off its planned time (a day that is not a send day, a holiday, the "
+        'send window), e.g. "Sat 2026-12-26 is not a send day"; null when nothing did.',
+    )
+    # Set by the selectors (outreach_queue.selectors.with_warnings), one query per page.
+    warnings = serializers.ListField(
+        child=serializers.CharField(),
+        read_only=True,
+        help_text="Things a person should know before sending; empty when none. A ready reminder of a "
+        "customer who had an email less than the company's `min_hours_between_emails` ago says so: "
+        "auto-send waits for the gap, a person may still send.",
+    )
 
     class Meta:
         model = ScheduledStep
@@ -49,6 +63,8 @@ class QueueRowSerializer(serializers.ModelSerializer):
             "generated",
             "prompt_version",
             "draft_pending",
+            "schedule_note",
+            "warnings",
         ]
         read_only_fields = fields
 

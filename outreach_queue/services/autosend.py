@@ -7,6 +7,9 @@ connection already sent in the last minute, spread evenly over the minute with c
 Retries: a row whose last attempt failed is picked again only from its `next_attempt_at` (a backoff
 doubling with each attempt, or Nylas's Retry-After if later), and never after AUTO_SEND_MAX_RETRIES
 attempts (it then waits for a person). The backoffs add up to less than Nylas's idempotency window.
+Gap between emails (company `min_hours_between_emails`, see outreach_queue.email_gap): a row whose
+customer had an email within the gap is not picked, and a pass picks at most one row per customer of a
+company with a gap; held-back rows stay `ready` and a later pass picks them once the gap has passed.
 """
 
 import datetime
@@ -15,12 +18,13 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from django.conf import settings
-from django.db.models import Count, Q
+from django.db.models import Count, F, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from connections.models import EmailConnection
 from enrollments.models import Enrollment, ScheduledStep
+from outreach_queue.email_gap import outside_company_gap
 from outreach_queue.services.delivery import queue_row_deliver
 from sequences.models import Sequence, SequenceStep
 
@@ -45,11 +49,13 @@ def _sender_active() -> Q:
 def _auto_sendable(now: datetime.datetime):
     """Ready reminders auto-send may take now. AI-written drafts only where the sequence opted in; a row
     whose last attempt failed only from its `next_attempt_at` (backoff or Retry-After, see delivery) and
-    only AUTO_SEND_MAX_RETRIES times in all (then it waits for a person)."""
+    only AUTO_SEND_MAX_RETRIES times in all (then it waits for a person); none of a customer who had an
+    email within the company's gap."""
     return ScheduledStep.objects.filter(
         Q(generated=False) | Q(sequence__auto_send_generated=True),
         Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now),
         _sender_active(),
+        outside_company_gap(now),
         attempts__lt=max(1, settings.AUTO_SEND_MAX_RETRIES),
         status=Status.READY,
         draft_pending=False,
@@ -67,11 +73,20 @@ def queue_rows_auto_send_plan(*, now: datetime.datetime | None = None) -> list[A
     candidates = (
         _auto_sendable(now)
         .order_by("scheduled_for", "id")
-        .annotate(connection_id=Coalesce("sender_connection_id", "sequence__sender_connection_id"))
-        .values("id", "connection_id")[:CANDIDATE_SCAN_LIMIT]
+        .annotate(
+            connection_id=Coalesce("sender_connection_id", "sequence__sender_connection_id"),
+            gap_hours=F("company__min_hours_between_emails"),
+        )
+        .values("id", "connection_id", "customer_id", "gap_hours")[:CANDIDATE_SCAN_LIMIT]
     )
     by_connection: dict[UUID, list[dict]] = defaultdict(list)
+    gap_customers: set[UUID] = set()
     for row in candidates:
+        if row["gap_hours"]:
+            # One email per customer at a time: the claim would refuse the second anyway.
+            if row["customer_id"] in gap_customers:
+                continue
+            gap_customers.add(row["customer_id"])
         by_connection[row["connection_id"]].append(row)
     used = connection_sends_last_minute(connection_ids=list(by_connection), now=now)
     spacing = 60 / rate
@@ -108,7 +123,7 @@ def queue_row_auto_send(*, row_id: UUID) -> ScheduledStep | None:
     """
     row = (
         _auto_sendable(timezone.now())
-        .select_related("sequence__sender_connection", "sender_connection")
+        .select_related("sequence__sender_connection", "sender_connection", "company")
         .filter(pk=row_id)
         .first()
     )

@@ -9,6 +9,11 @@ A row that settles records its event in the same short transaction as the outcom
 that UPDATE changed it: `queue_row.sent`, or `queue_row.failed` (a permanent failure, the idempotency
 window passed, the reconciler's "outcome unknown"). The claim (`ready` -> `sending`) and a retryable
 failure (back to `ready`) record none: to a client the row was ready and still is.
+
+Gap between emails (company `min_hours_between_emails` N > 0, see outreach_queue.email_gap): every
+claim takes the customer's advisory lock in the claim's transaction, and auto-send's claim also
+requires, in its WHERE, no email of the customer `sending` or sent within N hours. A person's claim
+is not refused, but holding the lock makes an auto-send claim of the same customer see its row.
 """
 
 import contextlib
@@ -38,6 +43,7 @@ from enrollments.payloads import QUEUE_ROW
 from enrollments.services import enrollments_finish_if_done
 from events.services import events_record
 from events.types import QUEUE_ROW_FAILED, QUEUE_ROW_SENT
+from outreach_queue.email_gap import customer_gap_lock, email_to_customer_since
 from outreach_queue.services.backoff import send_retry_seconds
 from sequences.models import Sequence, SequenceStep
 
@@ -72,7 +78,7 @@ def queue_row_send(
     A retryable failure leaves the row `ready` with the reason in `error` and raises UpstreamError
     (502, or 503 when rate-limited); a permanent one ends the row `failed` and returns it.
     """
-    row = ScheduledStep.objects.select_related("sequence").get(pk=row.pk)
+    row = ScheduledStep.objects.select_related("sequence", "company").get(pk=row.pk)
     if row.step_type != SequenceStep.StepType.REMINDER:
         raise Conflict(
             f"Only reminder steps are sent; complete a {row.step_type} instead.", code="not_a_reminder"
@@ -135,7 +141,9 @@ def queue_row_deliver(
     Nylas still replays its key (NYLAS_IDEMPOTENCY_WINDOW_SECONDS from the first attempt); past that
     window the row ends `failed` with "outcome unknown" instead of being sent again.
     `auto_send`: the claim also requires the enrollment still active (a reply may stop it between
-    auto-send's read and the claim); a person may send a ready row of a stopped enrollment (SPEC).
+    auto-send's read and the claim), and no email to the customer within the company's gap; a person
+    may send a ready row of a stopped enrollment, or within the gap (SPEC). With a gap, the claim holds
+    the customer's advisory lock (email_gap.customer_gap_lock) until it commits.
     Raises RetryableSendError after putting the row back to `ready` with the reason.
     """
     now = timezone.now()
@@ -171,16 +179,24 @@ def queue_row_deliver(
         # an AI draft, between auto-send's read and this UPDATE.
         attempt &= Q(enrollment__status=Enrollment.Status.ACTIVE)
         attempt &= Q(generated=False) | Q(sequence__auto_send_generated=True)
-    claimed = ScheduledStep.objects.filter(
-        attempt, pk=row.pk, status=Status.READY, draft_pending=False
-    ).update(
-        status=Status.SENDING,
-        sender_connection=connection,
-        attempts=F("attempts") + 1,
-        next_attempt_at=None,
-        updated_at=now,
+    gap_hours = row.company.min_hours_between_emails
+    if auto_send and gap_hours:
+        attempt &= ~email_to_customer_since(now - datetime.timedelta(hours=gap_hours))
+    claim = ScheduledStep.objects.filter(attempt, pk=row.pk, status=Status.READY, draft_pending=False)
+    fields = {
+        "status": Status.SENDING,
+        "sender_connection": connection,
+        "attempts": F("attempts") + 1,
+        "next_attempt_at": None,
+        "updated_at": now,
         **first_attempt,
-    )
+    }
+    if gap_hours:
+        with transaction.atomic():
+            customer_gap_lock(row.customer_id)
+            claimed = claim.update(**fields)
+    else:
+        claimed = claim.update(**fields)
     if not claimed:
         return ScheduledStep.objects.get(pk=row.pk)
     row.refresh_from_db()

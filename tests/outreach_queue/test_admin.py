@@ -1,6 +1,7 @@
 """The queue's admin: listing, and the actions going through the services (send via the worker task)."""
 
 import datetime
+import re
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -91,3 +92,13 @@ def test_cancel_selected_cancels_scheduled_and_ready_rows_only(
         ScheduledStep.objects.filter(pk__in=[scheduled.pk, ready.pk, sent.pk]).values_list("pk", "status")
     )
     assert statuses == {scheduled.pk: Status.CANCELLED, ready.pk: Status.CANCELLED, sent.pk: Status.SENT}
+
+
+def test_a_rows_schedule_note_is_shown_read_only(admin_client, company):
+    row = due_row(company, schedule_note="Sat 2026-12-26 is not a send day")
+    page = admin_client.get(f"{CHANGELIST}{row.pk}/change/").content.decode()
+    assert "Sat 2026-12-26 is not a send day" in page
+    assert not re.search(r'name="[^"]*schedule_note"', page)  # no input: read-only
+    inline = admin_client.get(f"/admin/enrollments/enrollment/{row.enrollment_id}/change/").content.decode()
+    assert "Sat 2026-12-26 is not a send day" in inline
+    assert not re.search(r'name="[^"]*schedule_note"', inline)

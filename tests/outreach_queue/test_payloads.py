@@ -6,6 +6,7 @@ import datetime
 import pytest
 from django.utils import timezone
 
+from daylit.models import Company
 from enrollments.models import ScheduledStep
 from enrollments.payloads import QUEUE_ROW
 from events.types import QUEUE_ROW_READY, REPLY_RECEIVED
@@ -15,7 +16,7 @@ from outreach_queue.models import Reply
 from outreach_queue.payloads import REPLY
 from tests.events.emission import payload
 from tests.events.helpers import as_api_json
-from tests.factories.core import InvoiceFactory
+from tests.factories.core import CustomerFactory, InvoiceFactory
 from tests.outreach_queue.helpers import Status, due_row, ready_row
 
 pytestmark = pytest.mark.django_db
@@ -102,3 +103,27 @@ def test_a_reply_is_the_reply_serializers_shape(company, with_invoice):
     assert event.data == as_api_json(ReplySerializer(reply).data)
     assert (event.customer_id, event.enrollment_id) == (row.customer_id, row.enrollment_id)
     assert event.data["invoice_id"] == (str(invoice.pk) if invoice else None)
+
+
+def test_a_row_moved_by_the_calendar_carries_its_schedule_note(company):
+    row = due_row(company, scheduled_for=timezone.now() + datetime.timedelta(days=2))
+    ScheduledStep.objects.filter(pk=row.pk).update(
+        schedule_note="2026-12-28 is a holiday in GB-ENG: Boxing Day (substitute) \u2014 \u00e9t\u00e9"
+    )
+    data = assert_payload_is_the_api_row(row)
+    assert data["schedule_note"].startswith("2026-12-28 is a holiday") and data["warnings"] == []
+
+
+def test_a_ready_reminder_within_the_companys_gap_carries_the_warning(company):
+    Company.objects.filter(pk=company.pk).update(min_hours_between_emails=24)
+    customer = CustomerFactory(company=company)
+    InvoiceFactory(customer=customer)
+    sent_at = timezone.now() - datetime.timedelta(hours=5, minutes=10)
+    due_row(company, customer=customer, status=Status.SENT, scheduled_for=sent_at, processed_at=sent_at)
+    row = ready_row(company, customer=customer)
+    data = assert_payload_is_the_api_row(row)
+    assert data["warnings"] == [
+        "An email went to this customer 5 hours ago; auto-send waits 24 hours between emails (company "
+        "setting), a person may still send."
+    ]
+    assert data["schedule_note"] is None
