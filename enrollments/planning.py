@@ -16,7 +16,7 @@ from daylit.models import Company, Customer, Invoice
 from enrollments.calendar import HolidayCalendar, SendPlanner, holiday_calendar
 from enrollments.models import Enrollment
 from enrollments.scheduling import local_today
-from sequences.models import Sequence, SequenceStep
+from sequences.models import CALENDAR_SETTINGS, Sequence, SequenceStep
 
 SKIPPED_AT_ENROLL = "skipped: already past when enrolled"
 SKIPPED_AT_REPLAN = "skipped: already past when re-planned"
@@ -232,11 +232,5 @@ PLANNING_FIELDS = (
     "company_id",
     "status",
     "timezone",
-    "anchor",
-    "catch_up",
-    "send_days",
-    "send_window_start",
-    "send_window_end",
-    "skip_holidays",
-    "time_zone_source",
+    *CALENDAR_SETTINGS,
 )

@@ -4,14 +4,25 @@ from django.core.exceptions import ValidationError
 from rest_framework.exceptions import ValidationError as ApiValidationError
 
 from connections.models import EmailConnection
-from daylit.calendar_codes import is_valid_timezone
+from daylit.calendar_codes import WEEKDAYS, is_valid_timezone
 from daylit.errors import Conflict
 from sequences import services
 from sequences.api.serializers import HourMinuteField
 from sequences.drafting import step_needs_provider
-from sequences.models import Sequence, SequenceStep
+from sequences.models import CALENDAR_SETTINGS, Sequence, SequenceStep
 from sequences.selectors import steps_with_history
 from sequences.templating import template_errors
+
+
+def _add_service_errors(form: forms.Form, check, **kwargs) -> None:
+    """Run a service's check and show what it refuses on the form, so a save never fails half-way."""
+    try:
+        check(**kwargs)
+    except ApiValidationError as exc:
+        for field, field_messages in exc.detail.items():
+            form.add_error(field if field in form.fields else None, [str(m) for m in field_messages])
+    except Conflict as exc:
+        form.add_error(None, str(exc.detail))
 
 
 class StepInlineForm(forms.ModelForm):
@@ -32,6 +43,12 @@ class StepInlineForm(forms.ModelForm):
             cleaned["offset_time"].second or cleaned["offset_time"].microsecond
         ):
             self.add_error("offset_time", HourMinuteField.default_error_messages["invalid"])
+        sequence = getattr(self, "parent_sequence", None)
+        if sequence is not None and cleaned.get("offset_days") is not None and not cleaned.get("DELETE"):
+            # The parent form's anchor (already applied to the instance) decides, as in the API.
+            _add_service_errors(
+                self, services.check_offset, sequence=sequence, offset_days=cleaned["offset_days"]
+            )
         if getattr(self, "has_history", False) and cleaned.get("DELETE"):
             raise ValidationError("This step has history and cannot be deleted; deactivate it instead.")
         draft = SequenceStep(**{f: cleaned.get(f, getattr(self.instance, f)) for f in services.STEP_FIELDS})
@@ -50,6 +67,7 @@ class StepInlineFormSet(forms.BaseInlineFormSet):
     def _construct_form(self, i, **kwargs):
         form = super()._construct_form(i, **kwargs)
         form.has_history = form.instance.pk in self.history_ids
+        form.parent_sequence = self.instance
         if form.has_history:
             for name, field in form.fields.items():
                 if name in services.STEP_FIELDS and name not in services.HISTORY_SAFE_FIELDS:
@@ -78,10 +96,28 @@ class SequenceAdminForm(forms.ModelForm):
             "auto_send",
             "auto_send_generated",
             "stop_on_reply",
+            *CALENDAR_SETTINGS,
         ]
+
+    send_days = forms.TypedMultipleChoiceField(
+        choices=[(day, day.title()) for day in WEEKDAYS],
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Days a row may go out, in the sequence's (or customer's) time zone.",
+    )
+
+    def clean_send_days(self):
+        chosen = set(self.cleaned_data["send_days"])
+        return [day for day in WEEKDAYS if day in chosen]
 
     def clean(self):
         cleaned = super().clean()
+        window = {f: cleaned.get(f) for f in ("send_window_start", "send_window_end")}
+        if not any(f in self.errors for f in window):
+            _add_service_errors(self, services.check_calendar, values=window)
+        if self.instance.pk is not None and "anchor" in self.changed_data and cleaned.get("anchor"):
+            _add_service_errors(
+                self, services.check_anchor_change, sequence=self.instance, anchor=cleaned["anchor"]
+            )
         sender, company = cleaned.get("sender_connection"), cleaned.get("company") or self.instance.company
         if sender is not None and company is not None and sender.company_id != company.pk:
             self.add_error("sender_connection", "This email connection belongs to another company.")
@@ -100,13 +136,29 @@ class SequenceAdminForm(forms.ModelForm):
 class SequenceAdmin(admin.ModelAdmin):
     form = SequenceAdminForm
     inlines = [StepInline]
-    list_display = ["name", "company", "status", "timezone", "auto_send", "created_at"]
-    list_filter = ["status"]
+    list_display = ["name", "company", "status", "anchor", "timezone", "auto_send", "created_at"]
+    list_filter = ["status", "anchor", "skip_holidays"]
     search_fields = ["name"]
     list_select_related = ["company"]
     raw_id_fields = ["company", "sender_connection"]
     readonly_fields = ["status", "created_at", "updated_at"]
     actions = ["activate", "archive"]
+    fieldsets = [
+        (None, {"fields": ["company", "name", "status", "timezone", "sender_connection"]}),
+        (
+            "Sending",
+            {"fields": ["auto_send", "auto_send_generated", "stop_on_reply", "send_followups_in_thread"]},
+        ),
+        (
+            "Collections calendar",
+            {
+                "fields": list(CALENDAR_SETTINGS),
+                "description": "When each row goes out: see docs/calendar.md. The anchor is fixed once "
+                "the sequence has enrollments.",
+            },
+        ),
+        ("History", {"fields": ["created_at", "updated_at"]}),
+    ]
 
     def get_readonly_fields(self, request, obj=None):
         return [*self.readonly_fields, "company"] if obj is not None else self.readonly_fields

@@ -42,6 +42,18 @@ class TimeZoneSource(models.TextChoices):
     CUSTOMER = "customer"  # the customer's timezone when it has one, else the sequence's
 
 
+# The settings of a sequence that decide when its rows go out (enrollments.planning reads exactly these).
+CALENDAR_SETTINGS = (
+    "anchor",
+    "catch_up",
+    "send_days",
+    "send_window_start",
+    "send_window_end",
+    "skip_holidays",
+    "time_zone_source",
+)
+
+
 def all_weekdays() -> list[str]:
     return list(WEEKDAYS)
 

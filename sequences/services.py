@@ -17,7 +17,7 @@ from connections.models import EmailConnection
 from daylit.errors import BadRequest, Conflict, violates
 from daylit.models import Company
 from sequences.drafting import step_needs_provider
-from sequences.models import DEFAULT_TIMEZONE, Sequence, SequenceStep
+from sequences.models import CALENDAR_SETTINGS, DEFAULT_TIMEZONE, Sequence, SequenceStep
 from sequences.selectors import has_enrollments, steps_with_history
 from sequences.signals import sequence_archived
 from sequences.templating import FIELD_HTML, FIELD_PLAIN, FIELD_SUBJECT, template_errors
@@ -32,13 +32,7 @@ COPIED_SETTINGS = (
     "auto_send",
     "auto_send_generated",
     "stop_on_reply",
-    "anchor",
-    "catch_up",
-    "send_days",
-    "send_window_start",
-    "send_window_end",
-    "skip_holidays",
-    "time_zone_source",
+    *CALENDAR_SETTINGS,
 )
 SEQUENCE_SETTINGS = frozenset(COPIED_SETTINGS) | {"name"}
 STEP_FIELDS = (
@@ -79,7 +73,7 @@ def _check_sender(connection: EmailConnection | None, company: Company) -> None:
         )
 
 
-def _check_calendar(values: dict[str, Any]) -> None:
+def check_calendar(*, values: dict[str, Any]) -> None:
     """The send window is both ends or neither, start before end (400 naming the field)."""
     start, end = values.get("send_window_start"), values.get("send_window_end")
     if (start is None) != (end is None):
@@ -91,7 +85,7 @@ def _check_calendar(values: dict[str, Any]) -> None:
         )
 
 
-def _check_anchor_change(sequence: Sequence, anchor: str) -> None:
+def check_anchor_change(*, sequence: Sequence, anchor: str) -> None:
     """An anchor is what every enrollment's rows were planned from: it cannot change under them (409),
     and steps before the anchor exist only from a due date (400)."""
     if anchor == sequence.anchor:
@@ -140,7 +134,7 @@ def sequence_create(
             values["sender_connection"] = None
     values.update(settings)
     _check_sender(values.get("sender_connection"), company)
-    _check_calendar(values)
+    check_calendar(values=values)
     try:
         with transaction.atomic():
             sequence = Sequence.objects.create(company=company, name=name, **values)
@@ -172,10 +166,10 @@ def sequence_update(*, sequence: Sequence, data: dict[str, Any]) -> Sequence:
         with transaction.atomic():
             locked = Sequence.objects.select_for_update().get(pk=sequence.pk)
             if "anchor" in data:
-                _check_anchor_change(locked, data["anchor"])
+                check_anchor_change(sequence=locked, anchor=data["anchor"])
             for field, value in data.items():
                 setattr(locked, field, value)
-            _check_calendar(vars(locked))
+            check_calendar(values=vars(locked))
             locked.save()
     except IntegrityError as exc:
         raise _name_conflict(exc, data.get("name", sequence.name)) from exc
@@ -240,9 +234,9 @@ def _lock_sequence(sequence_id) -> Sequence:
     return Sequence.objects.select_for_update().get(pk=sequence_id)
 
 
-def _check_offset(sequence: Sequence, step: SequenceStep) -> None:
+def check_offset(*, sequence: Sequence, offset_days: int) -> None:
     """Before the anchor (offset_days < 0) is a time only a due date has."""
-    if step.offset_days < 0 and sequence.anchor != Sequence.Anchor.INVOICE_DUE:
+    if offset_days < 0 and sequence.anchor != Sequence.Anchor.INVOICE_DUE:
         raise ValidationError(
             {
                 "offset_days": [
@@ -260,7 +254,7 @@ def step_create(*, sequence: Sequence, data: dict[str, Any]) -> SequenceStep:
     step = SequenceStep(sequence=sequence, **fields)
     _check_generation(step)
     with transaction.atomic():
-        _check_offset(_lock_sequence(sequence.pk), step)
+        check_offset(sequence=_lock_sequence(sequence.pk), offset_days=step.offset_days)
         step.save(force_insert=True)
     return step
 
@@ -287,7 +281,7 @@ def step_update(*, step: SequenceStep, data: dict[str, Any]) -> SequenceStep:
         for field, value in fields.items():
             setattr(locked, field, value)
         _check_generation(locked)
-        _check_offset(sequence, locked)
+        check_offset(sequence=sequence, offset_days=locked.offset_days)
         locked.save()
     return locked
 

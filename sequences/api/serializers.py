@@ -9,7 +9,7 @@ from connections.models import EmailConnection
 from daylit.api.base import CompanyScopedField
 from daylit.api.fields import CommaSeparatedChoiceField
 from daylit.calendar_codes import WEEKDAYS, is_valid_timezone
-from sequences.models import MAX_OFFSET_DAYS, MIN_DUE_OFFSET_DAYS, Sequence, SequenceStep
+from sequences.models import CALENDAR_SETTINGS, MAX_OFFSET_DAYS, MIN_DUE_OFFSET_DAYS, Sequence, SequenceStep
 from sequences.services import ACTIONS
 
 
@@ -104,13 +104,7 @@ class SequenceSerializer(serializers.ModelSerializer):
             "auto_send",
             "auto_send_generated",
             "stop_on_reply",
-            "anchor",
-            "catch_up",
-            "send_days",
-            "send_window_start",
-            "send_window_end",
-            "skip_holidays",
-            "time_zone_source",
+            *CALENDAR_SETTINGS,
             "created_at",
             "updated_at",
         ]

@@ -56,6 +56,10 @@ def _add_form(company, **overrides):
         "send_followups_in_thread": "",
         "auto_send": "",
         "stop_on_reply": "on",
+        "anchor": "enrollment",
+        "catch_up": "all",
+        "send_days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
+        "time_zone_source": "sequence",
         "steps-TOTAL_FORMS": "1",
         "steps-INITIAL_FORMS": "0",
         "steps-MIN_NUM_FORMS": "0",
@@ -118,3 +122,91 @@ def test_admin_refuses_an_instructions_only_step_without_a_provider(admin_client
     response = admin_client.post("/admin/sequences/sequence/add/", data)
     assert response.status_code == 200
     assert not Sequence.objects.filter(name="Admin-made").exists()
+
+
+def _form_errors(response) -> dict:
+    errors = dict(response.context["adminform"].form.errors)
+    for formset in response.context["inline_admin_formsets"]:
+        for form in formset.formset.forms:
+            errors.update({f"steps.{k}": v for k, v in form.errors.items()})
+    return errors
+
+
+def test_admin_sets_the_calendar_of_a_due_date_sequence(admin_client):
+    from tests.factories.core import CompanyFactory
+
+    company = CompanyFactory()
+    data = _add_form(
+        company,
+        anchor="invoice_due",
+        catch_up="latest",
+        send_days=["fri", "mon", "tue"],
+        send_window_start="09:00",
+        send_window_end="17:30",
+        skip_holidays="on",
+        time_zone_source="customer",
+        **{"steps-0-offset_days": "-3"},
+    )
+    response = admin_client.post("/admin/sequences/sequence/add/", data)
+    assert response.status_code == 302, _form_errors(response)
+    sequence = Sequence.objects.get(name="Admin-made")
+    assert (sequence.anchor, sequence.catch_up, sequence.time_zone_source) == (
+        "invoice_due",
+        "latest",
+        "customer",
+    )
+    assert sequence.send_days == ["mon", "tue", "fri"]  # week order, whatever order was ticked
+    assert (str(sequence.send_window_start), str(sequence.send_window_end)) == ("09:00:00", "17:30:00")
+    assert sequence.skip_holidays is True
+    assert list(sequence.steps.values_list("offset_days", flat=True)) == [-3]
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"steps-0-offset_days": "-3"}, "steps.offset_days"),
+        ({"send_window_start": "09:00"}, "send_window_end"),
+        ({"send_window_start": "18:00", "send_window_end": "09:00"}, "send_window_end"),
+        ({"send_days": []}, "send_days"),
+        ({"send_days": ["mon", "xyz"]}, "send_days"),
+    ],
+)
+def test_admin_refuses_a_calendar_the_api_refuses(admin_client, overrides, field):
+    from tests.factories.core import CompanyFactory
+
+    response = admin_client.post("/admin/sequences/sequence/add/", _add_form(CompanyFactory(), **overrides))
+    assert response.status_code == 200
+    assert field in _form_errors(response)
+    assert not Sequence.objects.filter(name="Admin-made").exists()
+
+
+def test_admin_cannot_change_the_anchor_under_enrollments(admin_client):
+    sequence = SequenceFactory(name="Enrolled")
+    EnrollmentFactory(sequence=sequence, company=sequence.company)
+    page = admin_client.get(f"/admin/sequences/sequence/{sequence.id}/change/")
+    form = page.context["adminform"].form
+    data = {name: form[name].value() for name in form.fields if form[name].value() is not None}
+    data.update(
+        {
+            "anchor": "invoice_due",
+            "send_days": sequence.send_days,
+            "steps-TOTAL_FORMS": "0",
+            "steps-INITIAL_FORMS": "0",
+            "steps-MIN_NUM_FORMS": "0",
+            "steps-MAX_NUM_FORMS": "1000",
+        }
+    )
+    for flag in (
+        "auto_send",
+        "auto_send_generated",
+        "stop_on_reply",
+        "send_followups_in_thread",
+        "skip_holidays",
+    ):
+        if data.get(flag) is False:
+            data.pop(flag)
+    response = admin_client.post(f"/admin/sequences/sequence/{sequence.id}/change/", data)
+    assert response.status_code == 200
+    assert "anchor cannot change" in str(_form_errors(response))
+    sequence.refresh_from_db()
+    assert sequence.anchor == "enrollment"
