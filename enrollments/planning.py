@@ -92,6 +92,15 @@ def earliest_open_invoices(customer_ids: Iterable[UUID]) -> dict[UUID, tuple[UUI
     return {customer_id: (invoice_id, due) for customer_id, invoice_id, due in rows}
 
 
+def cannot_plan(anchor_date: datetime.date, reason: Exception) -> Conflict:
+    # Dates near year 9999 overflow, and a calendar with no send day within a year has no answer.
+    return Conflict(
+        f"No send time can be planned from {anchor_date.isoformat()} under this sequence's calendar "
+        f"({reason}); check the date and the sequence's send days and holidays.",
+        code="cannot_plan",
+    )
+
+
 class RulesPlanner:
     """One sequence's rules for any number of customers: a SendPlanner per (zone, holiday calendar),
     and each (zone, calendar, anchor date)'s rows planned once, since a bulk's customers share them."""
@@ -150,15 +159,20 @@ class RulesPlanner:
         found = self._rows.get(key)
         if found is None:
             planner = self._planner(zone, calendar)
-            planned = [
-                RowPlan(step=step, scheduled_for=sent.instant, schedule_note=sent.note)
-                for step in (self.steps if steps is None else steps)
-                for sent in [
-                    planner.plan(
-                        anchor_date=anchor_date, offset_days=step.offset_days, offset_time=step.offset_time
-                    )
+            try:
+                planned = [
+                    RowPlan(step=step, scheduled_for=sent.instant, schedule_note=sent.note)
+                    for step in (self.steps if steps is None else steps)
+                    for sent in [
+                        planner.plan(
+                            anchor_date=anchor_date,
+                            offset_days=step.offset_days,
+                            offset_time=step.offset_time,
+                        )
+                    ]
                 ]
-            ]
+            except (OverflowError, ValueError) as exc:
+                raise cannot_plan(anchor_date, exc) from exc
             found = self._rows[key] = self.catch_up(planned, now=now)
         return found
 

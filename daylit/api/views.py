@@ -18,6 +18,11 @@ from daylit.models import MAX_HOURS_BETWEEN_EMAILS, MAX_PROMISE_GRACE_DAYS, Cust
 DUPLICATE_NUMBER = OpenApiResponse(
     description="`code` `duplicate_number`: another invoice of this company already has this `number`."
 )
+DUE_DATE_CONFLICT = OpenApiResponse(
+    description="`code` `duplicate_number`: another invoice of this company already has this `number`; "
+    "`cannot_plan`: the new `due_date` is one no send time can be planned from for the `invoice_due` "
+    "enrollments chasing this invoice (a date within days of 9999-12-31). Nothing changes."
+)
 ADMIN_ONLY = OpenApiResponse(
     description="`code` `admin_only`: only a company admin may change the company settings (they apply "
     "to every sequence and customer of the company); every member may read them."
@@ -233,8 +238,9 @@ class InvoiceDetailView(CompanyScopedAPIView):
         "enrollments for this invoice, or all of them when the customer has no open invoice left; their "
         "scheduled rows are cancelled. Marking an already paid invoice paid again changes nothing more. "
         "Moving away from `paid` clears `paid_at` (stopped enrollments stay completed); `void` stops no "
-        "enrollment.",
-        responses={200: InvoiceSerializer, 409: DUPLICATE_NUMBER},
+        "enrollment. A new `due_date` re-plans the scheduled rows of the active `invoice_due` enrollments "
+        "on this invoice (docs/calendar.md).",
+        responses={200: InvoiceSerializer, 409: DUE_DATE_CONFLICT},
     )
     def patch(self, request, company_id, invoice_id):
         invoice = self.get_object()

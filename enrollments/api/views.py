@@ -28,7 +28,8 @@ from sequences.models import Sequence
 NOT_PLANNABLE = (
     "`code` `no_active_step`: all the sequence's steps are inactive, so an enrollment would have nothing "
     "to schedule; `no_open_invoice`: the sequence is anchored on `invoice_due`, no `invoice_id` was given "
-    "and the customer has no open invoice."
+    "and the customer has no open invoice; `cannot_plan`: no send time can be planned from the anchor date "
+    "under the sequence's calendar (a date within days of 9999-12-31)."
 )
 NOT_ENROLLABLE = (
     "`code` `sequence_not_active`: only `active` sequences accept enrollments (this one is `draft` or "

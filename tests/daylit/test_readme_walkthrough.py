@@ -1,5 +1,6 @@
 """The README's curl walkthrough, run from the README's own text against a served API, twice."""
 
+import datetime
 import json
 import os
 import re
@@ -7,6 +8,7 @@ import subprocess
 import sys
 from io import StringIO
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.management import call_command
@@ -78,6 +80,15 @@ def test_the_walkthrough_runs_twice_in_a_row(served):
         assert result.returncode == 0, f"run {attempt}: {result.stderr}\n{result.stdout}"
         sent = ScheduledStep.objects.filter(status=ScheduledStep.Status.SENT, subject="A friendly reminder")
         assert sent.count() == attempt
+    # The due-date part: each run enrolled Globex once, its three rows planned in London on weekdays
+    # inside 09:00-17:00 (the 08:00 steps all moved into the window, and say so).
+    due = ScheduledStep.objects.filter(sequence__name__startswith="Due-date reminders")
+    assert due.values("sequence_id").distinct().count() == 2 and due.count() == 6
+    for row in due.select_related("enrollment"):
+        local = row.scheduled_for.astimezone(ZoneInfo("Europe/London"))
+        assert row.enrollment.time_zone == "Europe/London"
+        assert local.weekday() < 5 and datetime.time(9) <= local.time() < datetime.time(17)
+        assert "before the send window" in row.schedule_note
     # Each run made its own sequence and sent only its own row.
     assert Sequence.objects.filter(name__startswith="Net-30 reminders").count() == 2
     assert set(sent.values_list("sequence_id", flat=True)) == set(

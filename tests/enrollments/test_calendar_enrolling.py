@@ -450,3 +450,40 @@ def test_preview_matches_the_pure_planner(api, company):
     )
     assert parse(item["scheduled_for"]) == expected.instant
     assert item["schedule_note"] == expected.note
+
+
+# --- dates no calendar can plan from ----------------------------------------------------------------
+
+
+def test_a_due_date_too_late_to_plan_from_is_409_not_a_crash(api, company):
+    sequence = due_sequence(company, 0, 7)
+    customer = CustomerFactory(company=company)
+    invoice = InvoiceFactory(customer=customer, issue_date="9999-12-01", due_date="9999-12-28")
+
+    response = enroll(api, company, sequence, customer, invoice_id=str(invoice.id))
+    assert response.status_code == 409, response.json()
+    assert response.json()["code"] == "cannot_plan"
+    assert "9999-12-28" in response.json()["detail"]
+    assert not Enrollment.objects.exists() and not ScheduledStep.objects.exists()
+
+    shown = api.get(
+        company_url(company, f"sequences/{sequence.id}/preview"), {"customer_id": str(customer.id)}
+    )
+    assert shown.status_code == 409 and shown.json()["code"] == "cannot_plan"
+
+
+def test_moving_a_chased_due_date_out_of_range_is_409_and_changes_nothing(api, company):
+    sequence = due_sequence(company, 0, 7)
+    customer = CustomerFactory(company=company)
+    invoice = InvoiceFactory(customer=customer, issue_date="2030-01-01", due_date="2030-06-14")
+    enrolled = enroll(api, company, sequence, customer, invoice_id=str(invoice.id))
+    before = [row.scheduled_for for row in rows_of(enrolled.json()["enrollment"]["id"])]
+
+    patched = api.patch(
+        company_url(company, f"invoices/{invoice.id}"), {"due_date": "9999-12-28"}, format="json"
+    )
+    assert patched.status_code == 409, patched.json()
+    assert patched.json()["code"] == "cannot_plan"
+    invoice.refresh_from_db()
+    assert str(invoice.due_date) == "2030-06-14"
+    assert [row.scheduled_for for row in rows_of(enrolled.json()["enrollment"]["id"])] == before
