@@ -1,5 +1,6 @@
 import uuid
 
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import Q
 
@@ -41,6 +42,22 @@ class EmailConnection(models.Model):
 
     def __str__(self) -> str:
         return f"{self.email} ({self.status})"
+
+
+class MailboxPacing(models.Model):
+    """When one mailbox last started sends: the shared counter behind per-mailbox pacing (connections.pacing).
+
+    One row per connection, holding the start times of its sends in the last minute (at most the
+    limit's worth), so every worker on every machine counts against the same window.
+    """
+
+    connection = models.OneToOneField(
+        EmailConnection, primary_key=True, on_delete=models.CASCADE, related_name="+"
+    )
+    recent_sends = ArrayField(models.DateTimeField(), default=list)
+
+    def __str__(self) -> str:
+        return f"pacing of {self.connection_id}"
 
 
 class OutboxMessage(models.Model):

@@ -9,6 +9,7 @@ from django.conf import settings
 from connections.sending import RetryableSendError
 from daylit.enqueue import enqueue_on_commit
 from daylit.errors import DomainError
+from daylit.periodic import one_at_a_time
 from enrollments.models import ScheduledStep
 from outreach_queue import services
 
@@ -16,8 +17,10 @@ logger = logging.getLogger(__name__)
 
 
 @shared_task(name="queue.promote_due", ignore_result=True)
+@one_at_a_time("queue.promote_due")
 def promote_due() -> int:
-    """Every minute: promote every company's due rows, then hand auto-send rows to workers."""
+    """Every minute: promote every company's due rows, then hand auto-send rows to workers. One run at
+    a time (a second beat's copy skips): two plans at once would enqueue every row's task twice."""
     promoted = services.queue_rows_promote()
     services.queue_rows_draft_sweep()
     plans = services.queue_rows_auto_send_plan()
@@ -34,7 +37,8 @@ def promote_due() -> int:
 
 
 @shared_task(name="queue.reconcile_sending", ignore_result=True)
-def reconcile_sending() -> dict:
+@one_at_a_time("queue.reconcile_sending")
+def reconcile_sending() -> dict | None:
     """Every minute: settle rows a dead worker left in `sending` (resend with the same key, or fail)."""
     return services.queue_rows_reconcile_sending()
 

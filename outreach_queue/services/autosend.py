@@ -2,8 +2,10 @@
 
 The database decides what is due; the broker only wakes workers. Each picked row becomes one Celery
 task that claims the row itself, so a row picked twice (two beats, a retry) is still sent once.
-Pacing: at most AUTO_SEND_RATE_PER_MINUTE sends per connection per minute, counting what the
-connection already sent in the last minute, spread evenly over the minute with countdowns.
+Pacing: at most AUTO_SEND_RATE_PER_MINUTE sends per connection in any 60 s, counted in the database
+(connections.pacing) by the claim itself, so it holds however many workers and machines send; the
+planner reads the same counter to plan only what is left of each mailbox's minute, spread evenly over
+the minute with countdowns.
 Retries: a row whose last attempt failed is picked again only from its `next_attempt_at` (a backoff
 doubling with each attempt, or Nylas's Retry-After if later), and never after AUTO_SEND_MAX_RETRIES
 attempts (it then waits for a person). The backoffs add up to less than Nylas's idempotency window.
@@ -18,14 +20,15 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from django.conf import settings
-from django.db.models import Count, F, Q
-from django.db.models.functions import Coalesce
+from django.db.models import F, Q, Window
+from django.db.models.functions import Coalesce, RowNumber
 from django.utils import timezone
 
 from connections.models import EmailConnection
+from connections.pacing import connection_sends_in_window
 from enrollments.models import Enrollment, ScheduledStep
 from outreach_queue.email_gap import outside_company_gap
-from outreach_queue.services.delivery import queue_row_deliver
+from outreach_queue.services.delivery import MailboxBusy, queue_row_deliver
 from sequences.models import Sequence, SequenceStep
 
 Status = ScheduledStep.Status
@@ -67,16 +70,29 @@ def _auto_sendable(now: datetime.datetime):
 
 
 def queue_rows_auto_send_plan(*, now: datetime.datetime | None = None) -> list[AutoSendPlan]:
-    """Which ready rows to hand to workers now, and after how many seconds each (read-only)."""
+    """Which ready rows to hand to workers now, and after how many seconds each (read-only).
+
+    Fair across companies and mailboxes: one query ranks the candidates within their connection (at
+    most a minute's quota of each is read) and within their company, and reads them in rounds of
+    company rank, so the first rows of every company come before the second of any. A company's
+    100,000-row backlog therefore fills neither the scan nor the queue ahead of another's single email.
+    Plans come back in the order to enqueue them: by countdown, companies interleaved.
+    """
     now = now or timezone.now()
     rate = max(1, settings.AUTO_SEND_RATE_PER_MINUTE)
+    oldest_first = [F("scheduled_for").asc(), F("id").asc()]
     candidates = (
         _auto_sendable(now)
-        .order_by("scheduled_for", "id")
         .annotate(
             connection_id=Coalesce("sender_connection_id", "sequence__sender_connection_id"),
             gap_hours=F("company__min_hours_between_emails"),
         )
+        .annotate(
+            connection_rank=Window(RowNumber(), partition_by=[F("connection_id")], order_by=oldest_first),
+            company_rank=Window(RowNumber(), partition_by=[F("company_id")], order_by=oldest_first),
+        )
+        .filter(connection_rank__lte=rate)
+        .order_by("company_rank", "scheduled_for", "id")
         .values("id", "connection_id", "customer_id", "gap_hours")[:CANDIDATE_SCAN_LIMIT]
     )
     by_connection: dict[UUID, list[dict]] = defaultdict(list)
@@ -88,36 +104,23 @@ def queue_rows_auto_send_plan(*, now: datetime.datetime | None = None) -> list[A
                 continue
             gap_customers.add(row["customer_id"])
         by_connection[row["connection_id"]].append(row)
-    used = connection_sends_last_minute(connection_ids=list(by_connection), now=now)
+    used = connection_sends_in_window(connection_ids=list(by_connection), now=now)
     spacing = 60 / rate
     plans = []
     for connection_id, rows in by_connection.items():
         quota = max(0, rate - used.get(connection_id, 0))
-        plans.extend(AutoSendPlan(row["id"], int(i * spacing)) for i, row in enumerate(rows[:quota]))
-    return plans
-
-
-def connection_sends_last_minute(*, connection_ids: list[UUID], now: datetime.datetime) -> dict[UUID, int]:
-    """Rows each connection claimed or finished sending in the last 60 s (one grouped query)."""
-    if not connection_ids:
-        return {}
-    since = now - datetime.timedelta(seconds=60)
-    counts = (
-        ScheduledStep.objects.filter(
-            sender_connection_id__in=connection_ids,
-            status__in=[Status.SENDING, Status.SENT, Status.FAILED],
-            updated_at__gte=since,
-        )
-        .values("sender_connection_id")
-        .annotate(n=Count("id", filter=Q(updated_at__gte=since)))
-    )
-    return {row["sender_connection_id"]: row["n"] for row in counts}
+        plans.extend((i, AutoSendPlan(row["id"], int(i * spacing))) for i, row in enumerate(rows[:quota]))
+    # Every mailbox's first email, then every second one...: a sorted() is stable, so within a round
+    # the rows keep the company rounds of the query.
+    return [plan for _, plan in sorted(plans, key=lambda item: item[0])]
 
 
 def queue_row_auto_send(*, row_id: UUID) -> ScheduledStep | None:
     """Send one row for auto-send; None when it is no longer auto-sendable or its mailbox is at its rate.
 
-    Idempotent: the claim inside `queue_row_deliver` lets one caller through. Raises
+    Idempotent: the claim inside `queue_row_deliver` lets one caller through, and takes the mailbox's
+    pacing slot in the same transaction (connections.pacing), so the rate holds across every worker.
+    A row refused for pacing stays `ready` and the next planner pass picks it. Raises
     RetryableSendError after putting the row back to `ready` with its `next_attempt_at`; the planner
     picks it again from then (the only retry mechanism).
     """
@@ -130,9 +133,7 @@ def queue_row_auto_send(*, row_id: UUID) -> ScheduledStep | None:
     if row is None:
         return None
     connection = row.sender_connection or row.sequence.sender_connection
-    used = connection_sends_last_minute(connection_ids=[connection.pk], now=timezone.now()).get(
-        connection.pk, 0
-    )
-    if used >= max(1, settings.AUTO_SEND_RATE_PER_MINUTE):
-        return None  # the next beat picks it up again
-    return queue_row_deliver(row=row, sequence=row.sequence, connection=connection, auto_send=True)
+    try:
+        return queue_row_deliver(row=row, sequence=row.sequence, connection=connection, auto_send=True)
+    except MailboxBusy:
+        return None

@@ -5,6 +5,8 @@ Only `POST /v3/grants/{grant}/messages/send` is served. A key seen before replay
 the same key with another payload answers 409 `api.invalid_idempotent_request`. Scripted answers
 (`fail_next`) let a test make the next request fail (not cached, so a retry may deliver) or deliver
 and then hang past the client's timeout (cached: the outcome is unknown to the caller).
+`latency` makes every delivery take that long, as a real provider's does (bench/bench_send.py);
+each request and delivery records `at`, the time.monotonic() it arrived or went out.
 """
 
 import itertools
@@ -26,7 +28,8 @@ class Scripted:
 
 
 class FakeNylas:
-    def __init__(self) -> None:
+    def __init__(self, *, latency: float = 0.0) -> None:
+        self.latency = latency
         self.requests: list[dict] = []  # every send request: grant, key, body
         self.deliveries: list[dict] = []  # emails that actually "went out"
         self._cache: dict[tuple[str, str], tuple[str, bytes]] = {}
@@ -35,7 +38,7 @@ class FakeNylas:
         self._threads_by_message: dict[str, str] = {}
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.server = _Server(("127.0.0.1", 0), self._handler())
         self.server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         # shutdown() waits out a poll of serve_forever (0.5 s by default) on every teardown.
@@ -50,6 +53,13 @@ class FakeNylas:
     def stop(self) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+    def clear(self) -> None:
+        """Forget every request, delivery and cached key (a benchmark's next phase starts afresh)."""
+        with self._lock:
+            self.requests.clear()
+            self.deliveries.clear()
+            self._cache.clear()
 
     def fail_next(
         self,
@@ -66,7 +76,7 @@ class FakeNylas:
         body = json.loads(payload or b"{}")
         cache_key = (grant, key)
         with self._lock:
-            self.requests.append({"grant": grant, "key": key, "body": body})
+            self.requests.append({"grant": grant, "key": key, "body": body, "at": time.monotonic()})
             if key and cache_key in self._cache:
                 cached_payload, answer = self._cache[cache_key]
                 if cached_payload != payload:
@@ -81,20 +91,31 @@ class FakeNylas:
                 )
                 return scripted.status, scripted.headers, raw, 0
             self._in_flight.add(cache_key)
-        answer = self._deliver(grant, body)
+        answer = self._deliver(grant, key, body)
         with self._lock:
             if key:
                 self._cache[cache_key] = (payload, answer)
             self._in_flight.discard(cache_key)
         return 200, {}, answer, scripted.deliver_then_hang if scripted else 0
 
-    def _deliver(self, grant: str, body: dict) -> bytes:
+    def _deliver(self, grant: str, key: str, body: dict) -> bytes:
+        if self.latency:
+            time.sleep(self.latency)  # outside the lock: deliveries overlap, as a provider's do
         with self._lock:
             n = next(self._ids)
             message_id = f"msg-{n}"
             thread_id = self._threads_by_message.get(body.get("reply_to_message_id") or "", f"thread-{n}")
             self._threads_by_message[message_id] = thread_id
-            self.deliveries.append({"grant": grant, "message_id": message_id, "thread_id": thread_id, **body})
+            self.deliveries.append(
+                {
+                    "grant": grant,
+                    "key": key,
+                    "message_id": message_id,
+                    "thread_id": thread_id,
+                    "at": time.monotonic(),
+                    **body,
+                }
+            )
         data = {
             "id": message_id,
             "grant_id": grant,
@@ -133,6 +154,12 @@ class FakeNylas:
                 pass
 
         return Handler
+
+
+class _Server(ThreadingHTTPServer):
+    # The SDK opens a connection per request: under a benchmark's hundreds a second, the default
+    # listen backlog of 5 resets connections the server would have taken a moment later.
+    request_queue_size = 512
 
 
 def _error(error_type: str, message: str) -> bytes:

@@ -43,6 +43,8 @@ from tests.outreach_queue.helpers import Status, due_row, ready_row, sequence_wi
 from tests.servers import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
+
+
 def subprocess_env(**extra) -> dict:
     """Settings for a child process on the test database (the test's rows are committed: transaction=True)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("NYLAS_", "AI_"))}
