@@ -160,6 +160,10 @@ class SequenceAdmin(admin.ModelAdmin):
         ("History", {"fields": ["created_at", "updated_at"]}),
     ]
 
+    def has_delete_permission(self, request, obj=None):
+        # Deleting a sequence would cascade into its enrollments' sent history: archive it instead.
+        return False
+
     def get_readonly_fields(self, request, obj=None):
         return [*self.readonly_fields, "company"] if obj is not None else self.readonly_fields
 

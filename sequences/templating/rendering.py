@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import decimal
 import functools
 from dataclasses import dataclass
 from typing import Any
@@ -80,8 +81,22 @@ def _render_one(field: str, source: str, context: dict, *, html: bool) -> str:
             chunks.append(chunk)
         return "".join(chunks)
     except _RENDER_FAILURES as exc:
-        message = getattr(exc, "message", None) or str(exc) or type(exc).__name__
-        raise TemplateRenderError(f"{field}: {message}") from exc
+        raise TemplateRenderError(f"{field}: {_reason(exc)}") from exc
+
+
+def _reason(exc: BaseException) -> str:
+    """The failure as a phrase a person reads on the row. Decimal's signals stringify as their own
+    repr (`[<class 'decimal.DivisionByZero'>]`), which says nothing to support staff or customers."""
+    if isinstance(exc, ZeroDivisionError):  # decimal.DivisionByZero and DivisionUndefined too
+        return "the template divides by zero"
+    if isinstance(exc, decimal.InvalidOperation):
+        return "the template does arithmetic that has no result (such as 0 divided by 0)"
+    if isinstance(exc, OverflowError | decimal.Overflow):
+        return "a number in the template is too large"
+    message = getattr(exc, "message", None) or str(exc)
+    if not message or message.startswith(("[<class", "<class")):
+        return f"the template could not be rendered ({type(exc).__name__})"
+    return message
 
 
 def render_step(step, context: dict) -> RenderedEmail:

@@ -2,7 +2,7 @@ import pytest
 from django.urls import reverse
 
 from connections.models import WebhookDelivery
-from tests.factories.connections import EmailConnectionFactory
+from tests.factories.connections import EmailConnectionFactory, WebhookDeliveryFactory
 from tests.factories.core import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -36,3 +36,13 @@ def test_webhook_log_is_read_only(staff_client):
     assert response.status_code == 403
     delivery.refresh_from_db()
     assert delivery.outcome == "ignored: unknown grant"
+
+
+def test_webhook_log_and_outbox_cannot_be_deleted(staff_client):
+    """What Nylas told us and what the outbox 'sent' is history support relies on."""
+    delivery = WebhookDeliveryFactory()
+    delete = reverse("admin:connections_webhookdelivery_delete", args=[delivery.pk])
+    assert staff_client.get(delete).status_code == 403
+    listing = staff_client.get(reverse("admin:connections_outboxmessage_changelist")).content.decode()
+    assert "delete_selected" not in listing
+    assert WebhookDelivery.objects.filter(pk=delivery.pk).exists()

@@ -92,4 +92,4 @@ def test_deliveries_are_read_only_and_retried_through_the_service(
 def test_an_events_data_is_shown_indented_for_reading(staff_client, company):
     event = EventFactory(company=company, data={"id": "x", "subject": "Invoice INV-1 is due"})
     page = staff_client.get(reverse("admin:events_event_change", args=[event.pk])).content.decode()
-    assert '<pre style=\'white-space: pre-wrap\'>{\n  &quot;id&quot;: &quot;x&quot;,' in page
+    assert "<pre style='white-space: pre-wrap'>{\n  &quot;id&quot;: &quot;x&quot;," in page

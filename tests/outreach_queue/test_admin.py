@@ -1,4 +1,5 @@
-"""The queue's admin: listing, and the actions going through the services (send via the worker task)."""
+"""The queue's admin: listing, and the actions going through the services (sending synchronously, each
+row's outcome told)."""
 
 import datetime
 import re
@@ -7,12 +8,11 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from daylit.celery import app
 from enrollments.models import ScheduledStep
 from tests.outreach_queue.helpers import Status, due_row, ready_row
 
 pytestmark = pytest.mark.django_db
-CHANGELIST = "/admin/enrollments/scheduledstep/"
+CHANGELIST = "/admin/queue/queuerow/"
 
 
 @pytest.fixture
@@ -20,14 +20,6 @@ def admin_client(client):
     user = get_user_model().objects.create_superuser("support", "support@example.com", "pw")
     client.force_login(user)
     return client
-
-
-@pytest.fixture
-def eager_celery():
-    previous = app.conf.task_always_eager
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = previous
 
 
 def run_action(admin_client, action, rows, capture):
@@ -48,12 +40,14 @@ def test_changelist_lists_and_searches_rows(admin_client, company, fake_nylas):
 
 
 def test_send_selected_twice_delivers_each_email_once(
-    admin_client, company, fake_nylas, eager_celery, django_capture_on_commit_callbacks
+    admin_client, company, fake_nylas, django_capture_on_commit_callbacks
 ):
     rows = [ready_row(company) for _ in range(2)]
     call = ready_row(company, step_type="call")
     first = run_action(admin_client, "send_selected", [*rows, call], django_capture_on_commit_callbacks)
-    assert "2 ready reminder(s) handed to workers" in first.content.decode()
+    page = first.content.decode()
+    assert "2 of 3 row(s) sent." in page
+    assert "not sent. Only reminder steps are sent; complete a call instead." in page
     run_action(admin_client, "send_selected", [*rows, call], django_capture_on_commit_callbacks)
     statuses = dict(
         ScheduledStep.objects.filter(pk__in=[r.pk for r in [*rows, call]]).values_list("pk", "status")
@@ -63,12 +57,13 @@ def test_send_selected_twice_delivers_each_email_once(
 
 
 def test_send_selected_retries_from_the_first_attempts_connection(
-    admin_client, company, fake_nylas, eager_celery, django_capture_on_commit_callbacks, settings
+    admin_client, company, fake_nylas, django_capture_on_commit_callbacks, settings
 ):
     row = ready_row(company)
     settings.NYLAS_TIMEOUT_SECONDS = 0.5
     fake_nylas.fail_next(deliver_then_hang=1.0)
-    run_action(admin_client, "send_selected", [row], django_capture_on_commit_callbacks)
+    first = run_action(admin_client, "send_selected", [row], django_capture_on_commit_callbacks)
+    assert f"{row.customer.name}, {row.step.label}: not sent." in first.content.decode()
     row.refresh_from_db()
     assert row.status == Status.READY and row.attempts == 1
     run_action(admin_client, "send_selected", [row], django_capture_on_commit_callbacks)
@@ -87,7 +82,8 @@ def test_cancel_selected_cancels_scheduled_and_ready_rows_only(
     response = run_action(
         admin_client, "cancel_selected", [scheduled, ready, sent], django_capture_on_commit_callbacks
     )
-    assert "2 row(s) cancelled." in response.content.decode()
+    page = response.content.decode()
+    assert "2 of 3 row(s) cancelled." in page and "not cancelled. A sent row cannot be cancelled." in page
     statuses = dict(
         ScheduledStep.objects.filter(pk__in=[scheduled.pk, ready.pk, sent.pk]).values_list("pk", "status")
     )

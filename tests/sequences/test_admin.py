@@ -210,3 +210,12 @@ def test_admin_cannot_change_the_anchor_under_enrollments(admin_client):
     assert "anchor cannot change" in str(_form_errors(response))
     sequence.refresh_from_db()
     assert sequence.anchor == "enrollment"
+
+
+def test_sequences_cannot_be_deleted_from_admin(admin_client):
+    sequence = SequenceFactory()
+    assert admin_client.get(f"/admin/sequences/sequence/{sequence.id}/delete/").status_code == 403
+    response = admin_client.post(
+        "/admin/sequences/sequence/", {"action": "delete_selected", "_selected_action": [str(sequence.pk)]}
+    )
+    assert Sequence.objects.filter(pk=sequence.pk).exists() and response.status_code in (200, 302)
