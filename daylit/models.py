@@ -1,12 +1,14 @@
 import uuid
 
 from django.conf import settings
+from django.core.validators import URLValidator
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
 
 MAX_PROMISE_GRACE_DAYS = 30
 MAX_HOURS_BETWEEN_EMAILS = 720
+PAYMENT_URL_MAX_LENGTH = 2000
 
 
 class Company(models.Model):
@@ -127,6 +129,15 @@ class Invoice(models.Model):
     due_date = models.DateField()
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.OPEN)
     paid_at = models.DateTimeField(null=True, blank=True)
+    # Where the customer pays (templates: `invoice.payment_url`); https or null.
+    payment_url = models.URLField(  # noqa: DJ001 (SPEC: null = none)
+        max_length=PAYMENT_URL_MAX_LENGTH,
+        null=True,
+        blank=True,
+        validators=[URLValidator(schemes=["https"])],  # admin forms too; the check below holds the rest
+    )
+    # An open dispute exists (kept by daylit.disputes under the invoice's row lock; read-only in the API).
+    disputed = models.BooleanField(default=False, db_default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -147,6 +158,10 @@ class Invoice(models.Model):
             models.CheckConstraint(
                 condition=Q(status="paid", paid_at__isnull=False) | ~Q(status="paid"),
                 name="%(app_label)s_%(class)s_paid_has_paid_at",
+            ),
+            models.CheckConstraint(
+                condition=Q(payment_url__isnull=True) | Q(payment_url__startswith="https://"),
+                name="%(app_label)s_%(class)s_payment_url_https",
             ),
         ]
         indexes = [models.Index(fields=["customer", "status", "due_date"], name="invoice_customer_status")]
@@ -173,3 +188,32 @@ class ApiToken(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+
+# Promises to pay and disputes live in their own module (kept small); imported here so Django finds them.
+from daylit.collections_models import (  # noqa: E402
+    Dispute,
+    DisputeReason,
+    DisputeResolution,
+    DisputeStatus,
+    Promise,
+    PromiseSource,
+    PromiseStatus,
+)
+
+__all__ = [
+    "ApiToken",
+    "Company",
+    "Customer",
+    "Dispute",
+    "DisputeReason",
+    "DisputeResolution",
+    "DisputeStatus",
+    "Invoice",
+    "InvoiceStatus",
+    "Member",
+    "MemberRole",
+    "Promise",
+    "PromiseSource",
+    "PromiseStatus",
+]

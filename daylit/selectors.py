@@ -3,7 +3,7 @@
 from django.db.models import QuerySet, Value
 from django.db.models.functions import Lower
 
-from daylit.models import Company, Customer, Invoice
+from daylit.models import Company, Customer, Dispute, Invoice, Promise
 
 
 def customer_list(*, company: Company, filters: dict) -> QuerySet[Customer]:
@@ -30,3 +30,24 @@ def open_invoices(*, customer: Customer) -> QuerySet[Invoice]:
     return Invoice.objects.filter(customer=customer, status=Invoice.Status.OPEN).order_by(
         "due_date", "number"
     )
+
+
+def _filtered(qs: QuerySet, filters: dict) -> QuerySet:
+    """`status` a list, `customer_id`, `invoice_id`: the filters promises and disputes share."""
+    if filters.get("status"):
+        qs = qs.filter(status__in=filters["status"])
+    if filters.get("customer_id"):
+        qs = qs.filter(customer_id=filters["customer_id"])
+    if filters.get("invoice_id"):
+        qs = qs.filter(invoice_id=filters["invoice_id"])
+    return qs
+
+
+def promise_list(*, company: Company, filters: dict) -> QuerySet[Promise]:
+    """The company's promises to pay, newest first."""
+    return _filtered(Promise.objects.filter(company=company), filters).order_by("-created_at", "id")
+
+
+def dispute_list(*, company: Company, filters: dict) -> QuerySet[Dispute]:
+    """The company's disputes, newest first."""
+    return _filtered(Dispute.objects.filter(company=company), filters).order_by("-opened_at", "id")

@@ -16,6 +16,7 @@ from django.utils import timezone
 from daylit import calendar_codes
 from daylit.errors import Conflict, Forbidden, violates
 from daylit.models import ApiToken, Company, Customer, Invoice, Member
+from daylit.promises import promise_settle_for_invoice
 from daylit.signals import invoice_due_date_changed, invoice_paid
 from daylit.tokens import generate_key, hash_key, key_prefix
 
@@ -206,7 +207,8 @@ def invoice_create(*, company: Company, customer: Customer, **fields: Any) -> In
 def invoice_update(*, invoice: Invoice, data: dict[str, Any]) -> Invoice:
     """Apply a PATCH. Becoming paid stamps `paid_at` and sends `invoice_paid` in the same transaction,
     so the enrollments it stops stop atomically with the payment; a new `due_date` sends
-    `invoice_due_date_changed` the same way (the enrollments app re-plans the rows it anchors).
+    `invoice_due_date_changed` the same way (the enrollments app re-plans the rows it anchors). Becoming
+    paid or void then settles the invoice's open promise (`daylit.promises`), after `invoice_paid`.
     The invoice row is locked so two concurrent PATCHes cannot both see the transition and fire twice;
     NO KEY UPDATE, so the foreign-key checks of enrollments being created for this invoice (KEY SHARE)
     neither wait nor deadlock on it.
@@ -215,6 +217,7 @@ def invoice_update(*, invoice: Invoice, data: dict[str, Any]) -> Invoice:
         with transaction.atomic():
             locked = Invoice.objects.select_for_update(no_key=True).get(pk=invoice.pk)
             was_paid = locked.status == Invoice.Status.PAID
+            was_status = locked.status
             was_due = locked.due_date
             for field, value in data.items():
                 setattr(locked, field, value)
@@ -227,6 +230,9 @@ def invoice_update(*, invoice: Invoice, data: dict[str, Any]) -> Invoice:
                 invoice_due_date_changed.send(sender=Invoice, invoice=locked)
             if locked.status == Invoice.Status.PAID and not was_paid:
                 invoice_paid.send(sender=Invoice, invoice=locked)
+            if locked.status != was_status:
+                # Paid: its open promise is kept (broken when paid after the deadline); void: cancelled.
+                promise_settle_for_invoice(invoice=locked)
     except IntegrityError as exc:
         _raise_for_invoice_integrity(exc)
     return locked

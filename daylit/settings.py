@@ -166,6 +166,11 @@ SPECTACULAR_SETTINGS = {
         "EnrollmentStatusEnum": "enrollments.models.Enrollment.Status",
         "QueueRowStatusEnum": "enrollments.models.ScheduledStep.Status",
         "WebhookDeliveryStatusEnum": "events.models.WebhookDelivery.Status",
+        "PromiseStatusEnum": "daylit.models.Promise.Status",
+        "PromiseSourceEnum": "daylit.models.Promise.Source",
+        "DisputeStatusEnum": "daylit.models.Dispute.Status",
+        "DisputeReasonEnum": "daylit.models.Dispute.Reason",
+        "DisputeResolutionEnum": "daylit.models.Dispute.Resolution",
     },
 }
 
@@ -197,11 +202,18 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_DB_REUSE_MAX = 1_000_000
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
+# Django 6.0 default, now: a URL typed without a scheme in a form (admin) is https.
+FORMS_URLFIELD_ASSUME_HTTPS = True
+
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     # Task names are fixed here so beat needs no database; each task is a few lines over a service.
     "promote-due-rows": {"task": "queue.promote_due", "schedule": 60.0},
+    # SPEC: a pause with `until` ends "within about a minute" of it.
+    "resume-paused-enrollments": {"task": "enrollments.resume_due", "schedule": 30.0},
     "reconcile-sending-rows": {"task": "queue.reconcile_sending", "schedule": 60.0},
+    # Promises to pay: kept or broken within about a minute of their deadline (daylit.promises).
+    "settle-promises": {"task": "daylit.settle_promises", "schedule": 60.0},
     "compact-status-counts": {"task": "queue.compact_status_counts", "schedule": 60.0},
     "sweep-webhook-deliveries": {"task": "connections.sweep_webhook_deliveries", "schedule": 60.0},
     "purge-oauth-states": {"task": "connections.purge_oauth_states", "schedule": 3600.0},

@@ -16,7 +16,16 @@ READY_SUBJECT_MAX_LENGTH = SUBJECT_MAX_LENGTH + len("Re: ")
 
 class EnrollmentStatus(models.TextChoices):
     ACTIVE = "active"
+    PAUSED = "paused"
     COMPLETED = "completed"
+
+
+# An enrollment still under way: at most one per (sequence, customer); stop, payment, archive and
+# re-enroll complete either.
+CURRENT_STATUSES = (EnrollmentStatus.ACTIVE, EnrollmentStatus.PAUSED)
+# Why the system paused an enrollment (a person's pause carries their own words, or none).
+PAUSE_REASON_PROMISE = "promise"
+PAUSE_REASON_DISPUTE = "dispute"
 
 
 class Enrollment(models.Model):
@@ -42,24 +51,35 @@ class Enrollment(models.Model):
     time_zone = models.CharField(max_length=64)
     stop_reason = models.CharField(max_length=200, null=True, blank=True)  # noqa: DJ001  (SPEC: null while active)
     completed_at = models.DateTimeField(null=True, blank=True)
+    # While paused: since when, until when (null: until someone resumes it) and why.
+    paused_at = models.DateTimeField(null=True, blank=True)
+    paused_until = models.DateTimeField(null=True, blank=True)
+    pause_reason = models.CharField(max_length=200, null=True, blank=True)  # noqa: DJ001 (SPEC: null)
     created_by = models.ForeignKey(Member, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(
+            models.UniqueConstraint(  # one current (active or paused) enrollment
                 fields=["sequence", "customer"],
-                condition=Q(status="active"),
+                condition=Q(status__in=["active", "paused"]),
                 name="%(app_label)s_%(class)s_one_active",
             ),
             models.CheckConstraint(
                 condition=Q(status__in=EnrollmentStatus.values), name="%(app_label)s_%(class)s_status"
             ),
             models.CheckConstraint(
-                condition=Q(status="active", completed_at__isnull=True)
+                condition=Q(status__in=["active", "paused"], completed_at__isnull=True)
                 | Q(status="completed", completed_at__isnull=False),
                 name="%(app_label)s_%(class)s_completed_at",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="paused", paused_at__isnull=False)
+                | Q(
+                    ~Q(status="paused"), paused_at__isnull=True, paused_until__isnull=True, pause_reason=None
+                ),
+                name="%(app_label)s_%(class)s_paused_fields",
             ),
         ]
         indexes = [
@@ -67,6 +87,10 @@ class Enrollment(models.Model):
             models.Index(fields=["customer", "status"], name="enroll_customer_status"),
             models.Index(fields=["sequence", "status"], name="enroll_sequence_status"),
             models.Index(fields=["invoice"], condition=Q(invoice__isnull=False), name="enroll_invoice"),
+            # Beat's auto-resume scan: the few paused enrollments with an end, by when it comes.
+            models.Index(
+                fields=["paused_until"], condition=Q(paused_until__isnull=False), name="enroll_paused_until"
+            ),
         ]
 
     def __str__(self) -> str:

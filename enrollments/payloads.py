@@ -21,6 +21,9 @@ SELECT e.id, e.company_id, e.customer_id, e.id AS enrollment_id,
            'time_zone', e.time_zone,
            'stop_reason', e.stop_reason,
            'completed_at', {api_time("e.completed_at")},
+           'paused_at', {api_time("e.paused_at")},
+           'paused_until', {api_time("e.paused_until")},
+           'pause_reason', e.pause_reason,
            'created_at', {api_time("e.created_at")}
        ) AS data
 FROM enrollments_enrollment e

@@ -13,7 +13,7 @@ from uuid import UUID
 
 from daylit.errors import Conflict
 from daylit.models import Company, Customer, Invoice
-from enrollments.calendar import HolidayCalendar, SendPlanner, holiday_calendar
+from enrollments.calendar import HolidayCalendar, PlannedSend, SendPlanner, holiday_calendar
 from enrollments.models import Enrollment
 from enrollments.scheduling import local_today
 from sequences.models import CALENDAR_SETTINGS, Sequence, SequenceStep
@@ -78,13 +78,14 @@ def targets(company_id: UUID, customer_ids: Iterable[UUID]) -> dict[UUID, Target
 
 
 def earliest_open_invoices(customer_ids: Iterable[UUID]) -> dict[UUID, tuple[UUID, datetime.date]]:
-    """Each customer's open invoice with the earliest due date: customer id -> (invoice id, due date).
+    """Each customer's open, undisputed invoice with the earliest due date: customer id -> (invoice id,
+    due date).
 
     One query (DISTINCT ON); ties go to the invoice issued first, then the lower id, so the choice is
     stable.
     """
     rows = (
-        Invoice.objects.filter(customer_id__in=list(customer_ids), status=Invoice.Status.OPEN)
+        Invoice.objects.filter(customer_id__in=list(customer_ids), status=Invoice.Status.OPEN, disputed=False)
         .order_by("customer_id", "due_date", "issue_date", "created_at", "id")
         .distinct("customer_id")
         .values_list("customer_id", "id", "due_date")
@@ -186,6 +187,15 @@ class RulesPlanner:
             return rows
         latest = max(past)
         return [replace(row, skipped=True) if row.scheduled_for < latest else row for row in rows]
+
+    def settle(
+        self, *, zone: str, calendar: HolidayCalendar | None, instant: datetime.datetime
+    ) -> PlannedSend:
+        """`instant` if it obeys the rules, else moved on by planning steps 3-4 (resume with shift)."""
+        try:
+            return self._planner(zone, calendar).settle(instant)
+        except (OverflowError, ValueError) as exc:
+            raise cannot_plan(instant.date(), exc) from exc
 
     def _planner(self, zone: str, calendar: HolidayCalendar | None) -> SendPlanner:
         planner = self._planners.get((zone, calendar))

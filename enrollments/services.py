@@ -24,7 +24,7 @@ from daylit.errors import BadRequest, Conflict, violates
 from daylit.models import Customer, Invoice, Member
 from daylit.updates import update_returning_pks
 from enrollments.fanout import rows_for, scheduled_rows_insert
-from enrollments.models import Enrollment, ScheduledStep
+from enrollments.models import CURRENT_STATUSES, Enrollment, ScheduledStep
 from enrollments.payloads import ENROLLMENT, QUEUE_ROW
 from enrollments.planning import (
     PLANNING_FIELDS,
@@ -49,7 +49,9 @@ STOP_REASON_ARCHIVED = "sequence_archived"
 STOP_REASON_PAID = "paid"
 STOP_REASON_FINISHED = "finished"
 
-_ONE_ACTIVE_CONSTRAINT = "enrollments_enrollment_one_active"
+_ONE_ACTIVE_CONSTRAINT = "enrollments_enrollment_one_active"  # one active-or-paused enrollment
+# A completed enrollment keeps no pause (its events say when it was paused).
+NOT_PAUSED = {"paused_at": None, "paused_until": None, "pause_reason": None}
 
 
 @dataclass(frozen=True)
@@ -150,7 +152,7 @@ def enrollments_bulk_create(
         _share_lock_customers(locked.company_id, sorted(unique_ids))
         # One read: which ids are our customers, their calendars, and each one's active enrollment here.
         active_here = Enrollment.objects.filter(
-            sequence_id=locked.pk, customer_id=OuterRef("pk"), status=Enrollment.Status.ACTIVE
+            sequence_id=locked.pk, customer_id=OuterRef("pk"), status__in=CURRENT_STATUSES
         ).values("pk")[:1]
         found = {
             customer_id: (Target(customer_id, zone, country, subdivision), stale_id)
@@ -276,7 +278,7 @@ def enrollments_finish_if_done(*, enrollment_ids: Iterable[UUID]) -> int:
     with transaction.atomic():
         locked = list(
             Enrollment.objects.select_for_update()
-            .filter(pk__in=ids, status=Enrollment.Status.ACTIVE)
+            .filter(pk__in=ids, status__in=CURRENT_STATUSES)
             .order_by("pk")
             .values_list("pk", flat=True)
         )
@@ -286,13 +288,14 @@ def enrollments_finish_if_done(*, enrollment_ids: Iterable[UUID]) -> int:
             status__in=ScheduledStep.END_STATES
         )
         now = timezone.now()
-        done = Enrollment.objects.filter(pk__in=locked, status=Enrollment.Status.ACTIVE)
+        done = Enrollment.objects.filter(pk__in=locked, status__in=CURRENT_STATUSES)
         finished = update_returning_pks(
             done.exclude(Exists(open_rows)),
             status=Enrollment.Status.COMPLETED,
             stop_reason=STOP_REASON_FINISHED,
             completed_at=now,
             updated_at=now,
+            **NOT_PAUSED,
         )
         events_record(type=ENROLLMENT_COMPLETED, subject_type=ENROLLMENT, ids=finished)
         return len(finished)
@@ -308,7 +311,7 @@ def _complete(enrollments: QuerySet[Enrollment], *, reason: str) -> tuple[int, i
     `enrollment.completed` and one `queue_row.cancelled` statement for exactly the enrollments and rows
     those UPDATEs changed. Returns (enrollments completed, rows cancelled).
     """
-    active = enrollments.filter(status=Enrollment.Status.ACTIVE)
+    active = enrollments.filter(status__in=CURRENT_STATUSES)
     now = timezone.now()
     with transaction.atomic(savepoint=False):  # all or nothing; no savepoint needed inside a caller's
         cancelled = update_returning_pks(
@@ -320,7 +323,12 @@ def _complete(enrollments: QuerySet[Enrollment], *, reason: str) -> tuple[int, i
             updated_at=now,
         )
         completed = update_returning_pks(
-            active, status=Enrollment.Status.COMPLETED, stop_reason=reason, completed_at=now, updated_at=now
+            active,
+            status=Enrollment.Status.COMPLETED,
+            stop_reason=reason,
+            completed_at=now,
+            updated_at=now,
+            **NOT_PAUSED,
         )
         events_record(type=ENROLLMENT_COMPLETED, subject_type=ENROLLMENT, ids=completed)
         events_record(type=QUEUE_ROW_CANCELLED, subject_type=QUEUE_ROW, ids=cancelled)
@@ -380,5 +388,5 @@ def _require_rules(sequence: Sequence) -> RulesPlanner:
 
 def _active_enrollment(sequence_id: UUID, customer_id: UUID) -> Enrollment | None:
     return Enrollment.objects.filter(
-        sequence_id=sequence_id, customer_id=customer_id, status=Enrollment.Status.ACTIVE
+        sequence_id=sequence_id, customer_id=customer_id, status__in=CURRENT_STATUSES
     ).first()

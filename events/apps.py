@@ -7,6 +7,6 @@ class EventsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from events import payloads
+        from events import payloads, receivers  # noqa: F401  (receivers record the core app's events)
 
         payloads.register()

@@ -28,7 +28,7 @@ CATEGORY_ORDER = {
     "history": ("-updated_at", "-id"),
 }
 ROW_FILTERS = ("step_type", "sequence_id", "enrollment_id", "customer_id")
-_RELATED = ("sequence", "step", "customer")
+_RELATED = ("sequence", "step", "customer", "enrollment")
 # What a listed row shows: its own columns and the names of its sequence, step and customer (not
 # their templates and timestamps, nor the search copy of the subject).
 _PAGE_FIELDS = (
@@ -36,6 +36,7 @@ _PAGE_FIELDS = (
     "sequence__name",
     "step__label",
     "customer__name",
+    "enrollment__status",
 )
 
 
@@ -86,6 +87,8 @@ def queue_row_list(*, company: Company, filters: dict[str, Any]) -> QueueRows:
     search = (filters.get("search") or "").strip()
     owners = filters.get("ar_owner")
     row_filters = {field: filters[field] for field in ROW_FILTERS if filters.get(field)}
+    if filters.get("enrollment_status"):  # a join, not the covering index: paused rows are few
+        row_filters["enrollment__status"] = filters["enrollment_status"]
     if not (search or owners or row_filters):
         # The whole tab: its count is the sum of the running status counts (queue.0007), not a scan.
         counts = StatusCount.objects.filter(company_id=company.pk, status__in=statuses)

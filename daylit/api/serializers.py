@@ -4,7 +4,15 @@ from rest_framework import serializers
 
 from daylit.api.base import CompanyScopedField
 from daylit.api.fields import CommaSeparatedChoiceField, CountryField, SubdivisionField, TimezoneField
-from daylit.models import MAX_HOURS_BETWEEN_EMAILS, MAX_PROMISE_GRACE_DAYS, Company, Customer, Invoice, Member
+from daylit.models import (
+    MAX_HOURS_BETWEEN_EMAILS,
+    MAX_PROMISE_GRACE_DAYS,
+    PAYMENT_URL_MAX_LENGTH,
+    Company,
+    Customer,
+    Invoice,
+    Member,
+)
 
 
 class CustomerSerializer(serializers.ModelSerializer):
@@ -62,6 +70,12 @@ class InvoiceSerializer(serializers.ModelSerializer):
         default="USD",
         error_messages={"invalid": "Use a 3-letter ISO 4217 code such as USD."},
     )
+    payment_url = serializers.URLField(
+        max_length=PAYMENT_URL_MAX_LENGTH,
+        required=False,
+        allow_null=True,
+        help_text="Where the customer pays (templates: `invoice.payment_url`): an https URL, or null.",
+    )
 
     class Meta:
         model = Invoice
@@ -75,9 +89,19 @@ class InvoiceSerializer(serializers.ModelSerializer):
             "due_date",
             "status",
             "paid_at",
+            "payment_url",
+            "disputed",
             "created_at",
         ]
-        read_only_fields = ["id", "paid_at", "created_at"]
+        read_only_fields = ["id", "paid_at", "disputed", "created_at"]
+        extra_kwargs = {"disputed": {"help_text": "The invoice has an open dispute (it is not chased)."}}
+
+    def validate_payment_url(self, value):
+        if value is None:
+            return None
+        if not value[:8].lower() == "https://":
+            raise serializers.ValidationError("Use an https:// URL, or null for none.")
+        return "https://" + value[8:]  # the scheme in lower case, as the database's check holds it
 
     def validate(self, attrs):
         issue = attrs.get("issue_date", getattr(self.instance, "issue_date", None))

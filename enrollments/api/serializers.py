@@ -54,6 +54,9 @@ class EnrollmentSerializer(serializers.ModelSerializer):
             "time_zone",
             "stop_reason",
             "completed_at",
+            "paused_at",
+            "paused_until",
+            "pause_reason",
             "created_at",
         ]
         read_only_fields = fields
@@ -73,6 +76,11 @@ class EnrollInput(serializers.Serializer):
             # A settled invoice would never stop the enrollment by being paid, and its emails would chase it.
             raise serializers.ValidationError(
                 {"invoice_id": [f"This invoice is {invoice.status}, not open."]}
+            )
+        if invoice is not None and invoice.disputed:
+            # SPEC: a disputed invoice is not chased until its dispute is resolved.
+            raise serializers.ValidationError(
+                {"invoice_id": ["This invoice is disputed: resolve the dispute before chasing it."]}
             )
         return attrs
 
@@ -115,6 +123,60 @@ class StopInput(serializers.Serializer):
 class StopResponse(serializers.Serializer):
     enrollment = EnrollmentSerializer()
     cancelled_scheduled_steps = serializers.IntegerField()
+
+
+@extend_schema_field(
+    {
+        "type": "string",
+        "nullable": True,
+        "description": "A date (`2027-03-01`: 00:00 that day in the enrollment's `time_zone`) or a date-time "
+        "with its offset (`2027-03-01T09:00:00Z`); it must be in the future. Null or left out: paused until "
+        "someone resumes it.",
+        "example": "2027-03-01",
+    }
+)
+class DateOrDateTimeField(serializers.Field):
+    default_error_messages = {
+        "invalid": "Give a date (YYYY-MM-DD) or a date-time with its UTC offset (YYYY-MM-DDTHH:MM:SSZ).",
+    }
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        try:
+            if len(data) == 10:
+                return datetime.date.fromisoformat(data)
+            parsed = datetime.datetime.fromisoformat(data)
+        except ValueError:
+            self.fail("invalid")
+        if parsed.tzinfo is None:
+            self.fail("invalid")
+        return parsed
+
+    def to_representation(self, value):
+        return value.isoformat()
+
+
+class PauseInput(serializers.Serializer):
+    until = DateOrDateTimeField(required=False, allow_null=True)
+    reason = serializers.CharField(required=False, allow_null=True, allow_blank=True, max_length=200)
+
+
+class ResumeInput(serializers.Serializer):
+    shift = serializers.BooleanField(
+        required=False,
+        default=True,
+        help_text="true (default): every scheduled row moves later by the time the enrollment was paused. "
+        "false: rows keep their planned times; those already past are due at once.",
+    )
+
+
+class PausedCount(serializers.Serializer):
+    paused_count = serializers.IntegerField()
+
+
+class ResumedCount(serializers.Serializer):
+    resumed_count = serializers.IntegerField()
 
 
 class EnrollmentFilters(serializers.Serializer):

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from enrollments.api import views
+from enrollments.api import pause_views, views
 
 urlpatterns = [
     path("sequence-enrollments", views.EnrollmentListCreateView.as_view(), name="enrollment-list"),
@@ -18,6 +18,24 @@ urlpatterns = [
         "sequence-enrollments/<uuid:enrollment_id>/stop",
         views.EnrollmentStopView.as_view(),
         name="enrollment-stop",
+    ),
+    path(
+        "sequence-enrollments/<uuid:enrollment_id>/pause",
+        pause_views.EnrollmentPauseView.as_view(),
+        name="enrollment-pause",
+    ),
+    path(
+        "sequence-enrollments/<uuid:enrollment_id>/resume",
+        pause_views.EnrollmentResumeView.as_view(),
+        name="enrollment-resume",
+    ),
+    path(
+        "customers/<uuid:customer_id>/pause", pause_views.CustomerPauseView.as_view(), name="customer-pause"
+    ),
+    path(
+        "customers/<uuid:customer_id>/resume",
+        pause_views.CustomerResumeView.as_view(),
+        name="customer-resume",
     ),
     path(
         "sequences/<uuid:sequence_id>/enrollments/bulk",

@@ -12,7 +12,7 @@ from uuid import UUID
 from django.db import connection as db_connection
 
 from connections.models import EmailConnection
-from daylit.models import Invoice
+from daylit.models import Invoice, Promise
 from enrollments.scheduling import local_today
 from sequences.templating import build_context
 
@@ -62,6 +62,7 @@ class RowContexts:
             sender_email=sender_email,
             enrollment_start_date=row["enrollment__start_date"],
             today=self.today(row["sequence__timezone"]),
+            promise=invoice.get("promise") if invoice is not None else None,
         )
 
 
@@ -75,28 +76,49 @@ def sender_identities(connection_ids: Iterable[UUID]) -> dict[UUID, tuple[str, s
     return result
 
 
-_INVOICE_COLUMNS = ("id", "customer_id", "number", "amount_due", "currency", "due_date", "status")
+_INVOICE_COLUMNS = (
+    "id",
+    "customer_id",
+    "number",
+    "amount_due",
+    "currency",
+    "due_date",
+    "status",
+    "payment_url",
+    "disputed",
+    "promise_amount",
+    "promised_date",
+)
 
 
 def invoices_for_rows(rows: list[dict]) -> tuple[dict[UUID, dict], dict[UUID, list[dict]]]:
-    """Enrollment invoices by id, and every open invoice per customer, oldest due first: one query.
+    """Enrollment invoices by id, and every open, undisputed invoice per customer, oldest due first,
+    each with its open promise to pay (`promise`: amount, promised_date, or None): one query.
 
     The ids go in as two array parameters (`= ANY(%s)`): an IN list of thousands of parameters costs
-    more to build than the query takes to run.
+    more to build than the query takes to run. An invoice has at most one open promise
+    (`daylit_promise_one_open_per_invoice`), so the join adds no rows.
     """
     enrollment_invoice_ids = list({row["enrollment__invoice_id"] for row in rows} - {None})
     customer_ids = list({row["customer_id"] for row in rows})
     with db_connection.cursor() as cursor:
         cursor.execute(
-            f"""SELECT {", ".join(_INVOICE_COLUMNS)} FROM {Invoice._meta.db_table}
-                WHERE (customer_id = ANY(%s) AND status = 'open') OR id = ANY(%s)
-                ORDER BY customer_id, due_date, issue_date, created_at""",  # noqa: S608 (our names)
+            f"""SELECT i.id, i.customer_id, i.number, i.amount_due, i.currency, i.due_date, i.status,
+                       i.payment_url, i.disputed, p.amount, p.promised_date
+                FROM {Invoice._meta.db_table} i
+                LEFT JOIN {Promise._meta.db_table} p ON p.invoice_id = i.id AND p.status = 'open'
+                WHERE (i.customer_id = ANY(%s) AND i.status = 'open') OR i.id = ANY(%s)
+                ORDER BY i.customer_id, i.due_date, i.issue_date, i.created_at""",  # noqa: S608 (our names)
             [customer_ids, enrollment_invoice_ids],
         )
         found = [dict(zip(_INVOICE_COLUMNS, values, strict=True)) for values in cursor.fetchall()]
+    for invoice in found:
+        amount, promised_date = invoice.pop("promise_amount"), invoice.pop("promised_date")
+        invoice["promise"] = None if amount is None else {"amount": amount, "promised_date": promised_date}
     by_id = {invoice["id"]: invoice for invoice in found}
     open_by_customer: dict[UUID, list[dict]] = defaultdict(list)
     for invoice in found:
-        if invoice["status"] == Invoice.Status.OPEN:
+        # SPEC: a disputed invoice leaves `invoices` and `total_due` of every email to the customer.
+        if invoice["status"] == Invoice.Status.OPEN and not invoice["disputed"]:
             open_by_customer[invoice["customer_id"]].append(invoice)
     return by_id, open_by_customer

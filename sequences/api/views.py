@@ -27,8 +27,9 @@ STEP_HAS_HISTORY = OpenApiResponse(
 )
 STEP_WRITE_RULES = (
     "Templates (`subject_template`, `body_plain_template`, `body_html_template`) use `{{ ... }}` "
-    "variables of the documented context (`customer`, `company`, `invoice`, `invoices`, `total_due`, "
-    "`sender`, `enrollment`) and are checked when saved: one that does not parse or names another "
+    "variables of the documented context (`customer`, `company`, `invoice` with `payment_url`, `invoices` "
+    "and `total_due` (disputed invoices left out), `promise`, `sender`, `enrollment`) and are checked "
+    "when saved: one that does not parse or names another "
     "variable is a 400 naming the field. A reminder written only as `instructions` is a 400 while no AI "
     "provider is configured. `offset_days` is 0..3650 days after the anchor (-365..3650 in an `invoice_due` "
     "sequence: before or after the due date; a negative one elsewhere is a 400), `offset_time` `HH:MM` in "

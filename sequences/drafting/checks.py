@@ -77,6 +77,11 @@ def _allowed_facts(context: dict) -> tuple[set[Decimal], set[str], set[datetime.
     start = (context.get("enrollment") or {}).get("start_date")
     if isinstance(start, datetime.date):
         dates.add(start)
+    promise = context.get("promise")  # the invoice's open promise to pay: its amount and date are facts
+    if promise:
+        amounts.add(Decimal(str(promise["amount"])).quantize(Decimal("0.01")))
+        if isinstance(promise.get("promised_date"), datetime.date):
+            dates.add(promise["promised_date"])
     return amounts, numbers, dates
 
 

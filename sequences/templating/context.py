@@ -6,7 +6,8 @@ import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-INVOICE_FIELDS = ("number", "amount_due", "currency", "due_date", "days_overdue")
+INVOICE_FIELDS = ("number", "amount_due", "currency", "due_date", "days_overdue", "payment_url")
+PROMISE_FIELDS = ("amount", "promised_date")
 
 # The one definition of the context: each name and the attributes a template may read on it. The
 # checker (validation.py) derives its schema from this, `build_context` produces exactly these keys,
@@ -17,6 +18,8 @@ CONTEXT_VARIABLES: dict[str, tuple[str, ...]] = {
     "invoice": INVOICE_FIELDS,
     "invoices": INVOICE_FIELDS,
     "total_due": (),
+    # The open promise to pay of `invoice`, or None: `{% if promise %}... by {{ promise.promised_date }}`.
+    "promise": PROMISE_FIELDS,
     "sender": ("name", "email"),
     "enrollment": ("start_date",),
 }
@@ -40,8 +43,11 @@ def _as_date(value: Any) -> datetime.date:
     return datetime.date.fromisoformat(str(value))
 
 
-def invoice_context(*, number, amount_due, currency, due_date, today: datetime.date) -> dict:
-    """An invoice as template data; `days_overdue` is 0 until the due date has passed."""
+def invoice_context(
+    *, number, amount_due, currency, due_date, today: datetime.date, payment_url: str | None = None
+) -> dict:
+    """An invoice as template data; `days_overdue` is 0 until the due date has passed; `payment_url` is
+    "" when the invoice has none (an email never says "None"; `{% if invoice.payment_url %}` is false)."""
     due = _as_date(due_date)
     return {
         "number": str(number),
@@ -49,7 +55,15 @@ def invoice_context(*, number, amount_due, currency, due_date, today: datetime.d
         "currency": str(currency),
         "due_date": due,
         "days_overdue": max(0, (today - due).days),
+        "payment_url": str(payment_url) if payment_url else "",
     }
+
+
+def promise_context(promise: dict | None) -> dict | None:
+    """An open promise to pay as template data (keys amount, promised_date), or None."""
+    if promise is None:
+        return None
+    return {"amount": _as_decimal(promise["amount"]), "promised_date": _as_date(promise["promised_date"])}
 
 
 def _normalise_invoice(invoice: dict, today: datetime.date) -> dict:
@@ -59,6 +73,7 @@ def _normalise_invoice(invoice: dict, today: datetime.date) -> dict:
         currency=invoice["currency"],
         due_date=invoice["due_date"],
         today=today,
+        payment_url=invoice.get("payment_url"),
     )
 
 
@@ -73,6 +88,7 @@ def build_context(
     sender_email: str,
     enrollment_start_date: datetime.date,
     today: datetime.date,
+    promise: dict | None = None,
 ) -> dict:
     """The template context as plain data, never model instances (so templates reach no method).
 
@@ -80,7 +96,10 @@ def build_context(
     (extra keys, e.g. from `.values()`, are ignored; `days_overdue` is recomputed against `today`).
     `invoice` None means the customer has no invoice to talk about: rendering `{{ invoice.number }}`
     then fails with a clear TemplateRenderError, while `{% if invoice %}` is simply false.
-    `total_due` is the sum of the open invoices' amount_due (currencies are not converted).
+    `total_due` is the sum of the open invoices' amount_due (currencies are not converted); the caller
+    leaves disputed invoices out of `open_invoices`, so they are in neither. `promise` is the open
+    promise to pay of `invoice` (keys amount, promised_date) or None; an invoice may carry
+    `payment_url`.
     """
     invoices = [_normalise_invoice(item, today) for item in open_invoices]
     return {
@@ -89,6 +108,7 @@ def build_context(
         "invoice": _normalise_invoice(invoice, today) if invoice is not None else None,
         "invoices": invoices,
         "total_due": sum((item["amount_due"] for item in invoices), Decimal("0.00")),
+        "promise": promise_context(promise) if invoice is not None else None,
         "sender": {"name": sender_name or "", "email": sender_email or ""},
         "enrollment": {"start_date": _as_date(enrollment_start_date)},
     }

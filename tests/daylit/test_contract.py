@@ -26,6 +26,9 @@ CREATES = {
     ("post", "/api/companies/{company_id}/sequences/{sequence_id}/steps"),
     ("post", "/api/companies/{company_id}/sequence-enrollments"),
     ("post", "/api/companies/{company_id}/webhook-endpoints"),
+    ("post", "/api/companies/{company_id}/invoices/{invoice_id}/promises"),
+    ("post", "/api/companies/{company_id}/suppressions"),
+    ("post", "/api/companies/{company_id}/invoices/{invoice_id}/disputes"),
 }
 
 
@@ -131,7 +134,11 @@ def test_filters_are_typed(document):
     status = params("invoices")["status"]
     assert status["schema"]["type"] == "array" and (status["style"], status["explode"]) == ("form", False)
     assert status["schema"]["items"]["enum"] == ["open", "paid", "void"]
-    assert params("sequence-enrollments")["status"]["schema"]["items"]["enum"] == ["active", "completed"]
+    assert params("sequence-enrollments")["status"]["schema"]["items"]["enum"] == [
+        "active",
+        "paused",
+        "completed",
+    ]
     assert params("sequence-enrollments")["customer_id"]["schema"]["format"] == "uuid"
     queue = params("sequences/queue")
     assert queue["category"]["schema"]["enum"] == ["ready", "upcoming", "history"]

@@ -26,10 +26,15 @@ INVENTORY = {
         "step_type": "enum",
         "sequence_id": "uuid",
         "enrollment_id": "uuid",
+        "enrollment_status": "enum",
         "customer_id": "uuid",
         "ar_owner": "comma",
         "search": "text",
     },
+    "promises": {**PAGE, "status": "comma", "customer_id": "uuid", "invoice_id": "uuid"},
+    "disputes": {**PAGE, "status": "comma", "customer_id": "uuid", "invoice_id": "uuid"},
+    "replies": {**PAGE, "classification": "enum", "customer_id": "uuid", "reviewed": "boolean"},
+    "suppressions": PAGE,
     "webhook-endpoints": PAGE,
     "webhook-endpoints/{endpoint_id}/deliveries": {**PAGE, "status": "comma"},
 }
@@ -50,7 +55,7 @@ def test_every_list_documents_its_400_as_the_field_map(path):
     assert "empty, malformed or repeated" in bad["description"]
 
 
-@pytest.mark.parametrize("path, name, query", bad_cases("customers", "invoices"))
+@pytest.mark.parametrize("path, name, query", bad_cases("customers", "invoices", "promises", "disputes"))
 def test_empty_malformed_or_repeated_parameter_is_400_naming_it(api, company, path, name, query):
     assert_rejected(api, company, path, name, query)
 

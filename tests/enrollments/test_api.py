@@ -57,6 +57,9 @@ def test_enroll_creates_then_returns_the_existing_one(api, company, sequence, me
         "time_zone",
         "stop_reason",
         "completed_at",
+        "paused_at",
+        "paused_until",
+        "pause_reason",
         "created_at",
     }
     assert enrollment["status"] == "active" and enrollment["start_date"] == "2027-03-14"
@@ -174,7 +177,7 @@ def test_list_and_filters(api, company, other_company, sequence):
 
 
 @pytest.mark.parametrize(
-    "query", ["?status=paused", "?sequence_id=x", "?customer_id=1", "?page=0", "?page_size=101"]
+    "query", ["?status=stopped", "?sequence_id=x", "?customer_id=1", "?page=0", "?page_size=101"]
 )
 def test_list_bad_filters_are_400(api, company, query):
     assert api.get(company_url(company, f"{ENROLL}{query}")).status_code == 400

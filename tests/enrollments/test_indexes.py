@@ -38,9 +38,5 @@ def test_the_history_indexes_cover_exactly_the_history_statuses():
         definitions = dict(cursor.fetchall())
     assert definitions
     for name, definition in definitions.items():
-        spelled = {
-            value
-            for value in ScheduledStep.Status.values
-            if f"'{value}'" in definition
-        }
+        spelled = {value for value in ScheduledStep.Status.values if f"'{value}'" in definition}
         assert spelled == set(HISTORY_STATUSES), name

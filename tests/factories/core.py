@@ -4,7 +4,7 @@ from decimal import Decimal
 import factory
 from django.contrib.auth import get_user_model
 
-from daylit.models import Company, Customer, Invoice, Member
+from daylit.models import Company, Customer, Dispute, Invoice, Member, Promise
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -59,3 +59,38 @@ class InvoiceFactory(factory.django.DjangoModelFactory):
     issue_date = datetime.date(2026, 10, 1)
     due_date = datetime.date(2026, 10, 31)
     status = Invoice.Status.OPEN
+
+
+class PromiseFactory(factory.django.DjangoModelFactory):
+    """A row as the services would write it (for reads and settling; creating through the API or
+    daylit.promises is what the transition tests use)."""
+
+    class Meta:
+        model = Promise
+
+    invoice = factory.SubFactory(InvoiceFactory)
+    company = factory.SelfAttribute("invoice.company")
+    customer = factory.SelfAttribute("invoice.customer")
+    amount = factory.SelfAttribute("invoice.amount_due")
+    currency = factory.SelfAttribute("invoice.currency")
+    promised_date = datetime.date(2026, 12, 15)
+    status = Promise.Status.OPEN
+
+
+class DisputeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Dispute
+        skip_postgeneration_save = True
+
+    invoice = factory.SubFactory(InvoiceFactory)
+    company = factory.SelfAttribute("invoice.company")
+    customer = factory.SelfAttribute("invoice.customer")
+    reason = Dispute.Reason.NOT_RECEIVED
+    status = Dispute.Status.OPEN
+
+    @factory.post_generation
+    def mark_invoice_disputed(obj, create, extracted, **kwargs):
+        """An open dispute makes its invoice `disputed`, as daylit.disputes keeps it."""
+        if create and obj.status == Dispute.Status.OPEN:
+            Invoice.objects.filter(pk=obj.invoice_id).update(disputed=True)
+            obj.invoice.disputed = True

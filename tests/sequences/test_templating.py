@@ -39,6 +39,7 @@ def make_context(**overrides):
                 "amount_due": Decimal("100.50"),
                 "currency": "USD",
                 "due_date": datetime.date(2026, 11, 1),
+                "payment_url": "https://pay.example/inv-1",
                 "id": 7,
             },
             {"number": "INV-2", "amount_due": "20", "currency": "USD", "due_date": "2026-12-31"},
@@ -47,7 +48,9 @@ def make_context(**overrides):
         "sender_email": "dana@seller.example",
         "enrollment_start_date": datetime.date(2026, 11, 20),
         "today": TODAY,
+        "promise": {"amount": Decimal("50.00"), "promised_date": datetime.date(2026, 12, 1)},
     }
+    values["invoice"]["payment_url"] = "https://pay.example/inv-1"
     values.update(overrides)
     return build_context(**values)
 
@@ -84,7 +87,12 @@ def test_build_context_is_plain_data():
         "currency": "USD",
         "due_date": datetime.date(2026, 11, 1),
         "days_overdue": 25,
+        "payment_url": "https://pay.example/inv-1",
     }
+    assert ctx["promise"] == {"amount": Decimal("50.00"), "promised_date": datetime.date(2026, 12, 1)}
+    assert ctx["invoices"][1]["payment_url"] == ""  # none: an email never says "None"
+    assert make_context(promise=None)["promise"] is None
+    assert make_context(invoice=None)["promise"] is None  # a promise is of the invoice the email is about
     assert [i["number"] for i in ctx["invoices"]] == ["INV-1", "INV-2"]
     assert ctx["invoices"][1]["days_overdue"] == 0
     assert "id" not in ctx["invoices"][0]
@@ -137,6 +145,24 @@ def test_missing_invoice_is_a_clear_render_error():
             step(subject="Invoice {{ invoice.number }}"), make_context(invoice=None, open_invoices=[])
         )
     assert "subject_template" in str(exc.value) and "no open invoice" in str(exc.value)
+
+
+@pytest.mark.parametrize(
+    ("plain", "reason"),
+    [
+        ("{{ invoice.amount_due / 0 }}", "body_plain_template: the template divides by zero"),
+        ("{{ invoice.amount_due // 0 }}", "body_plain_template: the template divides by zero"),
+        (
+            "{{ (invoice.amount_due * 0) / 0 }}",
+            "body_plain_template: the template does arithmetic that has no",
+        ),
+    ],
+)
+def test_arithmetic_failures_read_as_sentences_not_reprs(plain, reason):
+    """Decimal's signals stringify as `[<class 'decimal.DivisionByZero'>]`: the row must say it in words."""
+    with pytest.raises(TemplateRenderError) as exc:
+        render_step(step(plain=plain), make_context())
+    assert str(exc.value).startswith(reason) and "<class" not in str(exc.value)
 
 
 def test_missing_invoice_can_be_tested_for():

@@ -1,0 +1,92 @@
+"""What a customer's answer does to their enrollments: a promise to pay pauses the ones chasing the
+invoice until the promise is due, a dispute pauses them until it is resolved (writes, like services.py;
+reached through daylit's signals, inside the transaction that recorded the answer).
+
+"Chasing the invoice" is SPEC's: an enrollment whose `invoice_id` is the invoice, or one with no invoice
+(it chases the customer's whole balance). A dispute pauses an enrollment with no invoice only when the
+customer has no other open, undisputed invoice left for it to chase.
+"""
+
+import datetime
+from collections.abc import Iterable
+
+from django.db.models import Q
+
+from daylit.models import Invoice
+from enrollments import pausing, services
+from enrollments.models import PAUSE_REASON_DISPUTE, PAUSE_REASON_PROMISE, Enrollment
+
+STOP_REASON_DISPUTE_UPHELD = "dispute_upheld"
+
+
+def _chasing(*, customer_id, invoice_id) -> Q:
+    return Q(customer_id=customer_id) & (Q(invoice_id=invoice_id) | Q(invoice_id__isnull=True))
+
+
+def _ids(query: Q, **filters) -> list:
+    return list(Enrollment.objects.filter(query, **filters).values_list("pk", flat=True))
+
+
+def enrollments_pause_for_promise(*, promise, pause_until: datetime.datetime) -> int:
+    """Pause the active enrollments chasing the promised invoice until `pause_until`; those a previous
+    promise on it paused take the new date. Returns how many changed."""
+    chasing = _chasing(customer_id=promise.customer_id, invoice_id=promise.invoice_id)
+    active = _ids(chasing, status=Enrollment.Status.ACTIVE)
+    earlier = _ids(chasing, status=Enrollment.Status.PAUSED, pause_reason=PAUSE_REASON_PROMISE)
+    paused = pausing.enrollments_pause(enrollment_ids=active, until=pause_until, reason=PAUSE_REASON_PROMISE)
+    moved = pausing.enrollments_pause(
+        enrollment_ids=earlier,
+        until=pause_until,
+        reason=PAUSE_REASON_PROMISE,
+        statuses=[Enrollment.Status.PAUSED],
+    )
+    return len(paused) + len(moved)
+
+
+def enrollments_resume_after_promises(*, promises: Iterable) -> int:
+    """A promise kept, broken or cancelled: what it paused and is still paused for it resumes, shifted
+    (when kept, payment has already completed the enrollments on the invoice; the ones chasing the whole
+    balance go on with the rest of it)."""
+    query = Q(pk__in=[])
+    for promise in promises:
+        query |= _chasing(customer_id=promise.customer_id, invoice_id=promise.invoice_id)
+    ids = _ids(query, status=Enrollment.Status.PAUSED, pause_reason=PAUSE_REASON_PROMISE)
+    return len(pausing.enrollments_resume(enrollment_ids=ids, shift=True))
+
+
+def enrollments_pause_for_dispute(*, dispute) -> int:
+    """Pause, with no end, the enrollments on the disputed invoice, and the customer's enrollments with no
+    invoice when nothing else open and undisputed is left to chase. Enrollments a promise paused become
+    paused for the dispute: a broken promise must not restart chasing a disputed invoice."""
+    on_invoice = Q(customer_id=dispute.customer_id, invoice_id=dispute.invoice_id)
+    others_open = (
+        Invoice.objects.filter(customer_id=dispute.customer_id, status=Invoice.Status.OPEN, disputed=False)
+        .exclude(pk=dispute.invoice_id)
+        .exists()
+    )
+    query = (
+        on_invoice
+        if others_open
+        else on_invoice | Q(customer_id=dispute.customer_id, invoice_id__isnull=True)
+    )
+    targets = _ids(query, status=Enrollment.Status.ACTIVE) + _ids(
+        query, status=Enrollment.Status.PAUSED, pause_reason=PAUSE_REASON_PROMISE
+    )
+    return len(
+        pausing.enrollments_pause(
+            enrollment_ids=targets,
+            until=None,
+            reason=PAUSE_REASON_DISPUTE,
+            statuses=[Enrollment.Status.ACTIVE, Enrollment.Status.PAUSED],
+        )
+    )
+
+
+def enrollments_settle_dispute(*, dispute) -> int:
+    """Rejected: the enrollments the dispute paused resume (shifted). Upheld: they complete
+    (`dispute_upheld`), since the invoice is not owed as it stands."""
+    chasing = _chasing(customer_id=dispute.customer_id, invoice_id=dispute.invoice_id)
+    ids = _ids(chasing, status=Enrollment.Status.PAUSED, pause_reason=PAUSE_REASON_DISPUTE)
+    if dispute.resolution == "upheld":
+        return services.enrollments_stop(enrollment_ids=ids, reason=STOP_REASON_DISPUTE_UPHELD)
+    return len(pausing.enrollments_resume(enrollment_ids=ids, shift=True))

@@ -1,0 +1,166 @@
+"""What promises to pay and disputes do to enrollments, through the API: pause until the promise is due,
+resume when it is broken or cancelled, stop chasing a disputed invoice, resume or complete on resolve."""
+
+import datetime
+
+import pytest
+from django.utils import timezone
+
+from daylit.promises import promises_settle
+from enrollments.models import Enrollment
+from events.models import Event
+from events.types import ENROLLMENT_PAUSED, ENROLLMENT_RESUMED
+from tests.conftest import company_url
+from tests.factories.core import CustomerFactory, InvoiceFactory
+from tests.factories.enrollments import active_sequence_with_steps
+
+pytestmark = pytest.mark.django_db
+
+UTC = datetime.UTC
+
+
+@pytest.fixture
+def account(api, company):
+    """A customer with two open invoices, an enrollment on each and one chasing the whole balance."""
+    customer = CustomerFactory(company=company)
+    first, second = InvoiceFactory(customer=customer), InvoiceFactory(customer=customer)
+
+    def enroll(invoice):
+        body = {
+            "sequence_id": str(active_sequence_with_steps(company=company).id),
+            "customer_id": str(customer.id),
+        }
+        if invoice is not None:
+            body["invoice_id"] = str(invoice.id)
+        response = api.post(company_url(company, "sequence-enrollments"), body, format="json")
+        assert response.status_code == 201, response.json()
+        return Enrollment.objects.get(pk=response.json()["enrollment"]["id"])
+
+    return customer, first, second, enroll(first), enroll(second), enroll(None)
+
+
+def promise(api, company, invoice, days=10):
+    promised = (timezone.now() + datetime.timedelta(days=days)).date()
+    response = api.post(
+        company_url(company, f"invoices/{invoice.id}/promises"),
+        {"promised_date": str(promised)},
+        format="json",
+    )
+    assert response.status_code == 201, response.json()
+    return response.json(), promised
+
+
+def dispute(api, company, invoice):
+    response = api.post(
+        company_url(company, f"invoices/{invoice.id}/disputes"), {"reason": "pricing"}, format="json"
+    )
+    assert response.status_code == 201, response.json()
+    return response.json()
+
+
+def state(enrollment):
+    enrollment.refresh_from_db()
+    return enrollment.status, enrollment.pause_reason
+
+
+def deadline(promised: datetime.date, grace_days: int) -> datetime.datetime:
+    return datetime.datetime.combine(
+        promised + datetime.timedelta(days=grace_days + 1), datetime.time(0), tzinfo=UTC
+    )
+
+
+def test_a_promise_pauses_what_chases_its_invoice_until_it_is_due(api, company, account):
+    _, first, _, on_first, on_second, on_balance = account
+    _, promised = promise(api, company, first)
+    assert state(on_first) == state(on_balance) == ("paused", "promise")
+    assert state(on_second) == ("active", None)
+    assert on_first.paused_until == deadline(promised, company.promise_grace_days)
+    assert Event.objects.filter(type=ENROLLMENT_PAUSED, subject_id=on_first.pk).exists()
+
+    # A new promise moves the pause to its own deadline.
+    _, later = promise(api, company, first, days=20)
+    on_first.refresh_from_db()
+    assert on_first.paused_until == deadline(later, company.promise_grace_days)
+
+
+def test_a_cancelled_promise_resumes_what_it_paused(api, company, account):
+    _, first, _, on_first, _, on_balance = account
+    made, _ = promise(api, company, first)
+    response = api.post(company_url(company, f"promises/{made['id']}/cancel"), {}, format="json")
+    assert response.status_code == 200 and response.json()["status"] == "cancelled"
+    assert state(on_first) == state(on_balance) == ("active", None)
+    assert Event.objects.filter(type=ENROLLMENT_RESUMED, subject_id=on_first.pk).exists()
+
+
+def test_a_broken_promise_resumes_and_a_kept_one_completes(api, company, account):
+    customer, first, second, on_first, on_second, on_balance = account
+    _, promised = promise(api, company, first)
+    promises_settle(now=deadline(promised, company.promise_grace_days) - datetime.timedelta(seconds=1))
+    assert state(on_first) == ("paused", "promise")  # a second before the deadline: still open
+
+    promises_settle(now=deadline(promised, company.promise_grace_days))
+    assert state(on_first) == state(on_balance) == ("active", None)
+
+    # Kept: paid while promised. The payment completes the invoice's enrollment; the one chasing the
+    # balance goes on with the other invoice.
+    promise(api, company, second)
+    assert state(on_second) == state(on_balance) == ("paused", "promise")
+    paid = api.patch(company_url(company, f"invoices/{second.id}"), {"status": "paid"}, format="json")
+    assert paid.status_code == 200, paid.json()
+    on_second.refresh_from_db()
+    assert (on_second.status, on_second.stop_reason) == ("completed", "paid")
+    assert state(on_balance) == ("active", None)
+
+
+def test_a_dispute_on_one_of_two_invoices_pauses_only_that_invoices_enrollment(api, company, account):
+    _, first, _, on_first, on_second, on_balance = account
+    opened = dispute(api, company, first)
+    assert state(on_first) == ("paused", "dispute") and on_first.paused_until is None
+    assert state(on_second) == state(on_balance) == ("active", None)  # the balance still has the second
+
+    response = api.post(
+        company_url(company, f"disputes/{opened['id']}/resolve"), {"resolution": "rejected"}, format="json"
+    )
+    assert response.status_code == 200, response.json()
+    assert state(on_first) == ("active", None)
+
+
+def test_a_dispute_on_the_last_open_invoice_pauses_the_balance_and_upheld_completes(api, company, account):
+    _, first, second, on_first, on_second, on_balance = account
+    dispute(api, company, first)
+    opened = dispute(api, company, second)
+    assert state(on_second) == state(on_balance) == ("paused", "dispute")
+
+    response = api.post(
+        company_url(company, f"disputes/{opened['id']}/resolve"), {"resolution": "upheld"}, format="json"
+    )
+    assert response.status_code == 200, response.json()
+    for enrollment in (on_second, on_balance):
+        enrollment.refresh_from_db()
+        assert (enrollment.status, enrollment.stop_reason) == ("completed", "dispute_upheld")
+    assert state(on_first) == ("paused", "dispute")  # the first dispute is still open
+
+
+def test_a_dispute_takes_over_a_promises_pause_so_a_broken_promise_does_not_resume(api, company, account):
+    _, first, _, on_first, _, _ = account
+    _, promised = promise(api, company, first)
+    dispute(api, company, first)
+    assert state(on_first) == ("paused", "dispute")
+    promises_settle(now=deadline(promised, company.promise_grace_days) + datetime.timedelta(days=1))
+    assert state(on_first) == ("paused", "dispute")
+
+
+def test_enrolling_never_chases_a_disputed_invoice(api, company):
+    customer = CustomerFactory(company=company)
+    disputed = InvoiceFactory(customer=customer, issue_date="2030-01-01", due_date="2030-02-01")
+    later = InvoiceFactory(customer=customer, issue_date="2030-01-01", due_date="2030-03-01")
+    dispute(api, company, disputed)
+    sequence = active_sequence_with_steps(company=company, anchor="invoice_due")
+    body = {"sequence_id": str(sequence.id), "customer_id": str(customer.id)}
+
+    refused = api.post(
+        company_url(company, "sequence-enrollments"), {**body, "invoice_id": str(disputed.id)}, format="json"
+    )
+    assert refused.status_code == 400 and "invoice_id" in refused.json()
+    created = api.post(company_url(company, "sequence-enrollments"), body, format="json")
+    assert created.status_code == 201 and created.json()["enrollment"]["invoice_id"] == str(later.id)
