@@ -12,8 +12,10 @@ from django.dispatch import Signal
 
 # Someone other than the mailbox answered in a thread. kwargs: connection_id, company_id, grant_id,
 # thread_id, message_id (the reply), root_message_id (our message it answers, "" when unknown), from_email,
-# subject, text (Nylas's snippet; "" when the notification has none), received_at (a datetime, None when
-# the notification gives no time).
+# subject, text (Nylas's snippet; "" when the notification has none), body (the message's HTML or text,
+# read through the SDK when the notification was truncated; "" when unknown), headers (a list of
+# (name, value), read through the SDK; [] when unknown), received_at (a datetime, None when the
+# notification gives no time).
 reply_received = Signal()
 
 # A non-delivery report for a message we sent. kwargs: connection_id, company_id, grant_id, message_ids

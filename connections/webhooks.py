@@ -22,6 +22,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from connections import services
+from connections.inbound import inbound_message_fetch
 from connections.models import EmailConnection, WebhookDelivery
 from connections.signals import bounce_detected, reply_received
 from daylit.enqueue import enqueue_on_commit
@@ -126,13 +127,18 @@ def webhook_delivery_process(*, delivery_id: UUID | str) -> str | None:
 
     The delivery row is locked and `processed_at` is stamped in the same transaction as the work (the
     signal receivers' writes included), so a task that runs twice, or two workers at once, act once.
-    No network I/O happens here.
+    The one network call, reading a reply's headers and full body (`connections.inbound`), happens
+    before the transaction, so no lock waits on Nylas.
     """
+    waiting = WebhookDelivery.objects.filter(pk=delivery_id, processed_at__isnull=True).first()
+    if waiting is None:
+        return None
+    envelope = _with_message(waiting)  # the SDK read, before any lock is taken
     with transaction.atomic():
         delivery = WebhookDelivery.objects.select_for_update().filter(pk=delivery_id).first()
         if delivery is None or delivery.processed_at is not None:
             return None
-        outcome = handle_event(event_type=delivery.event_type, envelope=delivery.payload)
+        outcome = handle_event(event_type=delivery.event_type, envelope=envelope)
         delivery.outcome = outcome[:255]
         delivery.processed_at = timezone.now()
         delivery.save(update_fields=["outcome", "processed_at"])
@@ -140,12 +146,39 @@ def webhook_delivery_process(*, delivery_id: UUID | str) -> str | None:
     return outcome
 
 
+# What of a message body the delivery log keeps: enough to read a reply when Nylas cannot be asked.
+STORED_BODY_CHARS = 20_000
+MESSAGE_EVENTS = ("message.created", "message.created.truncated")
+
+
 def _without_bodies(envelope: dict[str, Any], *, data: dict[str, Any], obj: dict[str, Any]) -> dict[str, Any]:
-    """Message bodies can be 1 MB and are never needed to act; keep the log small."""
-    if "body" not in obj:
+    """Message bodies can be 1 MB; keep the log small (a reply's text is read from the start)."""
+    if not isinstance(obj.get("body"), str) or len(obj["body"]) <= STORED_BODY_CHARS:
         return envelope
-    obj = {k: v for k, v in obj.items() if k != "body"}
+    obj = {**obj, "body": obj["body"][:STORED_BODY_CHARS]}
     return {**envelope, "data": {**data, "object": obj}}
+
+
+def _with_message(delivery: WebhookDelivery) -> dict[str, Any]:
+    """A message event's envelope with the message read through the SDK (its headers, and its body when
+    the notification was truncated); other envelopes as stored."""
+    envelope = delivery.payload
+    if delivery.event_type not in MESSAGE_EVENTS:
+        return envelope
+    parts = envelope_parts(envelope)
+    connection = _connection(parts.grant_id)
+    senders = {_text(p.get("email")).lower() for p in _dicts(parts.obj.get("from"))}
+    if connection is None or connection.email.lower() in senders:  # not a reply: nothing to read
+        return envelope
+    fetched = inbound_message_fetch(grant_id=parts.grant_id, message_id=_text(parts.obj.get("id")))
+    if fetched is None:
+        return envelope
+    obj = {
+        **parts.obj,
+        "headers": [{"name": name, "value": value} for name, value in fetched.headers],
+        "body": fetched.body or _body(parts.obj.get("body")),
+    }
+    return {**envelope, "data": {**parts.data, "object": obj}}
 
 
 # --- one action per handled event
@@ -183,6 +216,8 @@ def _message_created(grant_id: str, obj: dict[str, Any]) -> str:
         from_email=senders[0],
         subject=_text(obj.get("subject")),
         text=_text(obj.get("snippet")),
+        body=_body(obj.get("body")),
+        headers=[(_text(h.get("name")), _text(h.get("value"))) for h in _dicts(obj.get("headers"))],
         received_at=_instant(obj.get("date")),
     )
 
@@ -281,6 +316,11 @@ def _send(signal, *, connection: EmailConnection, **kwargs: Any) -> str:
 
 def _text(value: Any) -> str:
     return value.strip() if isinstance(value, str) else ""
+
+
+def _body(value: Any) -> str:
+    """A message body as given (not stripped: its whitespace is part of the text)."""
+    return value if isinstance(value, str) else ""
 
 
 def _texts(value: Any) -> str:

@@ -6,8 +6,10 @@ The queue rows themselves are the enrollments app's ScheduledStep.
 
 import uuid
 
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
 
 from connections.models import EmailConnection
 from daylit.models import Company, Customer, Invoice
@@ -36,6 +38,17 @@ class StatusCount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.company_id} {self.status} {self.rows:+d}"
+
+
+class ReplyClass(models.TextChoices):
+    AUTO_REPLY = "auto_reply"
+    PROMISE = "promise"
+    DISPUTE = "dispute"
+    PAID_CLAIM = "paid_claim"
+    WRONG_CONTACT = "wrong_contact"
+    UNSUBSCRIBE = "unsubscribe"
+    QUESTION = "question"
+    OTHER = "other"
 
 
 class Reply(models.Model):
@@ -67,18 +80,96 @@ class Reply(models.Model):
     subject = models.TextField(blank=True, default="")
     text = models.TextField(blank=True, default="")
     received_at = models.DateTimeField()
+    # What the reply says (outreach_queue.reading) and what it did (outreach_queue.services.reply_actions).
+    classification = models.CharField(
+        max_length=13, choices=ReplyClass.choices, default=ReplyClass.OTHER, db_default=ReplyClass.OTHER
+    )
+    confidence = models.FloatField(default=0.0, db_default=0.0)
+    return_date = models.DateField(null=True, blank=True)
+    promised_date = models.DateField(null=True, blank=True)
+    promised_amount = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    classified_by = models.CharField(max_length=8, blank=True, default="", db_default="")  # rules|ai|person
+    prompt_version = models.CharField(max_length=32, blank=True, default="", db_default="")
+    action = models.CharField(max_length=32, blank=True, default="", db_default="")
+    # What the action made, so a person's review can undo it.
+    paused_enrollment_ids = ArrayField(models.UUIDField(), default=list, blank=True, db_default=[])
+    promise = models.ForeignKey(
+        "daylit.Promise", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
+    dispute = models.ForeignKey(
+        "daylit.Dispute", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         db_table = "queue_reply"
+        verbose_name_plural = "replies"
         constraints = [
             models.UniqueConstraint(
                 fields=["connection", "provider_message_id"],
                 condition=~Q(provider_message_id=""),
                 name="queue_reply_once_per_message",
             ),
+            models.CheckConstraint(
+                condition=Q(classification__in=ReplyClass.values), name="queue_reply_classification"
+            ),
+            models.CheckConstraint(
+                condition=Q(confidence__gte=0, confidence__lte=1), name="queue_reply_confidence_range"
+            ),
         ]
         indexes = [models.Index(fields=["company", "-received_at"], name="queue_reply_company_recent")]
 
     def __str__(self) -> str:
         return f"{self.from_email or 'reply'} @ {self.received_at:%Y-%m-%d %H:%M}Z"
+
+
+class QueueRow(ScheduledStep):
+    """The queue's rows as admin shows them, under "Outreach queue" where support staff look first.
+
+    A proxy (no table): the enrollments app owns ScheduledStep's table; this only gives the queue app
+    its own admin entry and permissions (queue.view_queuerow...).
+    """
+
+    class Meta:
+        proxy = True
+        verbose_name = "queue row"
+        verbose_name_plural = "queue rows"
+
+    def __str__(self) -> str:
+        # What a person calls the row (breadcrumbs, titles); admin loads customer and step with it.
+        return f"{self.customer.name} · {self.step.label}"
+
+
+class SuppressionReason(models.TextChoices):
+    BOUNCE = "bounce"
+    UNSUBSCRIBE = "unsubscribe"
+    WRONG_CONTACT = "wrong_contact"
+    MANUAL = "manual"
+
+
+class Suppression(models.Model):
+    """An address the company's reminders must not go to (SPEC "Replies that act"): one per address,
+    compared case-insensitively (stored lowercased). A reminder to it fails at promotion, and sending one
+    is 409 `suppressed`."""
+
+    Reason = SuppressionReason
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+", db_index=False)
+    email = models.CharField(max_length=254)
+    reason = models.CharField(max_length=13, choices=SuppressionReason.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "queue_suppression"
+        constraints = [
+            models.UniqueConstraint(fields=["company", "email"], name="queue_suppression_once"),
+            models.CheckConstraint(condition=Q(email=Lower("email")), name="queue_suppression_lowercase"),
+            models.CheckConstraint(
+                condition=Q(reason__in=SuppressionReason.values), name="queue_suppression_reason"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email} ({self.reason})"

@@ -8,9 +8,9 @@ tests/outreach_queue/test_payloads.py holds each equal to its serializer's outpu
 """
 
 from daylit.models import Company, Customer
-from enrollments.models import ScheduledStep
+from enrollments.models import Enrollment, ScheduledStep
 from enrollments.payloads import QUEUE_ROW
-from events.subjects import api_time, register_subject
+from events.subjects import api_date, api_time, register_subject
 from outreach_queue.email_gap import warnings_sql
 from outreach_queue.models import Reply
 from sequences.models import Sequence, SequenceStep
@@ -28,6 +28,7 @@ SELECT s.id, s.company_id, s.customer_id, s.enrollment_id,
            'sequence_id', s.sequence_id,
            'sequence_name', sq.name,
            'enrollment_id', s.enrollment_id,
+           'enrollment_status', en.status,
            'customer_id', s.customer_id,
            'customer_name', c.name,
            'scheduled_for', {api_time("s.scheduled_for")},
@@ -53,6 +54,7 @@ JOIN {SequenceStep._meta.db_table} st ON st.id = s.step_id
 JOIN {Sequence._meta.db_table} sq ON sq.id = s.sequence_id
 JOIN {Customer._meta.db_table} c ON c.id = s.customer_id
 JOIN {Company._meta.db_table} co ON co.id = s.company_id
+JOIN {Enrollment._meta.db_table} en ON en.id = s.enrollment_id
 WHERE s.id = ANY(%(ids)s)
 """  # noqa: S608 (table names are ours; the ids are a parameter)
 
@@ -67,7 +69,14 @@ SELECT r.id, r.company_id, r.customer_id, r.enrollment_id,
            'from_email', r.from_email,
            'subject', r.subject,
            'received_at', {api_time("r.received_at")},
-           'text', r.text
+           'text', r.text,
+           'classification', r.classification,
+           'confidence', r.confidence,
+           'return_date', {api_date("r.return_date")},
+           'promised_date', {api_date("r.promised_date")},
+           'promised_amount', r.promised_amount::text,
+           'action', r.action,
+           'reviewed_at', {api_time("r.reviewed_at")}
        ) AS data
 FROM {Reply._meta.db_table} r
 WHERE r.id = ANY(%(ids)s)

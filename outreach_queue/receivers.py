@@ -17,6 +17,8 @@ def stop_on_reply(
     from_email="",
     subject="",
     text="",
+    body="",
+    headers=(),
     received_at=None,
     **kwargs,
 ) -> str:
@@ -28,6 +30,8 @@ def stop_on_reply(
         from_email=from_email,
         subject=subject,
         text=text,
+        body=body,
+        headers=list(headers),
         received_at=received_at,
     )
 

@@ -1,12 +1,13 @@
 import uuid
+from decimal import Decimal
 
 from rest_framework import serializers
 
 from connections.models import EmailConnection
 from daylit.api.base import CompanyScopedField
 from daylit.api.fields import UUID_PATTERN, CommaSeparatedField
-from enrollments.models import ScheduledStep
-from outreach_queue.models import Reply
+from enrollments.models import Enrollment, ScheduledStep
+from outreach_queue.models import Reply, ReplyClass, Suppression
 from outreach_queue.selectors import CATEGORY_STATUSES, UNASSIGNED
 from sequences.models import SUBJECT_MAX_LENGTH, SequenceStep
 
@@ -20,6 +21,13 @@ class QueueRowSerializer(serializers.ModelSerializer):
     customer_id = serializers.UUIDField(read_only=True)
     customer_name = serializers.CharField(source="customer.name", read_only=True)
     sender_connection_id = serializers.UUIDField(read_only=True, allow_null=True)
+    enrollment_status = serializers.ChoiceField(
+        source="enrollment.status",
+        choices=Enrollment.Status.choices,
+        read_only=True,
+        help_text="`paused`: the row is neither promoted nor auto-sent, and a person's send is 409 "
+        "`enrollment_paused`, until the enrollment resumes.",
+    )
     schedule_note = serializers.CharField(
         read_only=True,
         allow_null=True,
@@ -46,6 +54,7 @@ class QueueRowSerializer(serializers.ModelSerializer):
             "sequence_id",
             "sequence_name",
             "enrollment_id",
+            "enrollment_status",
             "customer_id",
             "customer_name",
             "scheduled_for",
@@ -70,12 +79,19 @@ class QueueRowSerializer(serializers.ModelSerializer):
 
 
 class ReplySerializer(serializers.ModelSerializer):
-    """A reply as `reply.received` carries it (no endpoint lists replies yet): SPEC Part 2's reply
-    fields that exist so far; classification and its action come with the replies feature."""
+    """A reply as the API and `reply.received` show it (SPEC "Replies that act")."""
 
     customer_id = serializers.UUIDField(read_only=True)
     enrollment_id = serializers.UUIDField(read_only=True)
     invoice_id = serializers.UUIDField(read_only=True, allow_null=True)
+    promised_amount = serializers.DecimalField(
+        max_digits=14, decimal_places=2, read_only=True, allow_null=True
+    )
+    action = serializers.CharField(
+        read_only=True,
+        help_text="What the reply did: `paused`, `promise_recorded`, `dispute_opened`, `stopped`, "
+        "`stopped_and_suppressed`, or `recorded` (nothing to stop: its sequences keep running on replies).",
+    )
 
     class Meta:
         model = Reply
@@ -88,8 +104,49 @@ class ReplySerializer(serializers.ModelSerializer):
             "subject",
             "received_at",
             "text",
+            "classification",
+            "confidence",
+            "return_date",
+            "promised_date",
+            "promised_amount",
+            "action",
+            "reviewed_at",
         ]
         read_only_fields = fields
+
+
+class ReplyFilters(serializers.Serializer):
+    classification = serializers.ChoiceField(choices=ReplyClass.values, required=False)
+    customer_id = serializers.UUIDField(required=False)
+    reviewed = serializers.BooleanField(required=False, allow_null=True, default=None)
+
+
+class ReplyReviewSerializer(serializers.Serializer):
+    classification = serializers.ChoiceField(choices=ReplyClass.values)
+    return_date = serializers.DateField(required=False, allow_null=True)
+    promised_date = serializers.DateField(required=False, allow_null=True)
+    promised_amount = serializers.DecimalField(
+        max_digits=14, decimal_places=2, min_value=Decimal("0.01"), required=False, allow_null=True
+    )
+
+    def validate(self, attrs):
+        if attrs["classification"] == ReplyClass.PROMISE and not attrs.get("promised_date"):
+            raise serializers.ValidationError(
+                {"promised_date": ["A promise needs the date the customer promised to pay."]}
+            )
+        return attrs
+
+
+class SuppressionSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Suppression
+        fields = ["email", "reason", "created_at"]
+        read_only_fields = ["created_at"]
+
+
+class SuppressionCreateSerializer(serializers.Serializer):
+    email = serializers.EmailField(max_length=254)
+    reason = serializers.ChoiceField(choices=Suppression.Reason.values, required=False, default="manual")
 
 
 class ArOwnerField(CommaSeparatedField):
@@ -116,6 +173,7 @@ class QueueFilters(serializers.Serializer):
     step_type = serializers.ChoiceField(choices=SequenceStep.StepType.values, required=False)
     sequence_id = serializers.UUIDField(required=False)
     enrollment_id = serializers.UUIDField(required=False)
+    enrollment_status = serializers.ChoiceField(choices=Enrollment.Status.values, required=False)
     customer_id = serializers.UUIDField(required=False)
     ar_owner = ArOwnerField(max_length=4000, help_text=f"Comma list of member ids and/or {UNASSIGNED}.")
     search = serializers.CharField(

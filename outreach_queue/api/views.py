@@ -130,7 +130,7 @@ class QueueRowSendView(CompanyScopedAPIView):
                 "the row is still `scheduled`; `draft_pending`: its AI draft is pending or failed (write "
                 "the email or regenerate it); `sender_fixed`: an earlier attempt went out from another "
                 "connection (omit `sender_connection_id`); `sender_gone`: that connection no longer exists "
-                "(cancel the row)."
+                "(cancel the row); `enrollment_paused`: the row's enrollment is paused (resume it first)."
             ),
             502: OpenApiResponse(
                 description="`code` `upstream_error`: the provider failed in a way that may pass (5xx, "

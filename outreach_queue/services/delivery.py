@@ -14,6 +14,9 @@ Gap between emails (company `min_hours_between_emails` N > 0, see outreach_queue
 claim takes the customer's advisory lock in the claim's transaction, and auto-send's claim also
 requires, in its WHERE, no email of the customer `sending` or sent within N hours. A person's claim
 is not refused, but holding the lock makes an auto-send claim of the same customer see its row.
+
+Pacing per mailbox (connections.pacing, a counter in the database shared by every worker): the claim
+takes one of the connection's slots in the claim's own transaction (lock order: see the claim).
 """
 
 import contextlib
@@ -23,11 +26,13 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from django.conf import settings
+from django.db import connection as db_connection
 from django.db import transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from connections.models import EmailConnection
+from connections.pacing import connection_send_slot_take
 from connections.sending import (
     PermanentSendError,
     RetryableSendError,
@@ -45,6 +50,7 @@ from events.services import events_record
 from events.types import QUEUE_ROW_FAILED, QUEUE_ROW_SENT
 from outreach_queue.email_gap import customer_gap_lock, email_to_customer_since
 from outreach_queue.services.backoff import send_retry_seconds
+from outreach_queue.services.suppressions import normalized, suppressed_reasons
 from sequences.models import Sequence, SequenceStep
 
 logger = logging.getLogger(__name__)
@@ -55,6 +61,10 @@ WINDOW_PASSED = (
     "an earlier attempt may have delivered this email and Nylas no longer replays its idempotency key "
     "(one-hour window), so sending it again could deliver it twice"
 )
+
+
+class MailboxBusy(Exception):
+    """Auto-send's claim found the mailbox at its rate: nothing was claimed, the row stays `ready`."""
 
 
 def row_idempotency_key(row_id: UUID) -> str:
@@ -131,6 +141,17 @@ def _retry_connection(row: ScheduledStep, requested: EmailConnection | None) -> 
     return row.sender_connection
 
 
+def enrollment_paused(enrollment_id: UUID) -> bool:
+    """Whether the enrollment is paused, read FOR SHARE (held until the caller's transaction ends)."""
+    with db_connection.cursor() as cursor:
+        cursor.execute(
+            f'SELECT "status" FROM "{Enrollment._meta.db_table}" WHERE "id" = %s FOR SHARE',  # noqa: S608
+            [enrollment_id],
+        )
+        found = cursor.fetchone()
+    return found is not None and found[0] == Enrollment.Status.PAUSED
+
+
 def queue_row_deliver(
     *, row: ScheduledStep, sequence: Sequence, connection: EmailConnection, auto_send: bool = False
 ) -> ScheduledStep:
@@ -144,22 +165,33 @@ def queue_row_deliver(
     auto-send's read and the claim), and no email to the customer within the company's gap; a person
     may send a ready row of a stopped enrollment, or within the gap (SPEC). With a gap, the claim holds
     the customer's advisory lock (email_gap.customer_gap_lock) until it commits.
+    Pacing (connections.pacing): the claim takes a slot of `connection` in its own transaction, so a
+    slot is spent exactly when a claim happens. An auto-send claim raises MailboxBusy (nothing
+    claimed) when the mailbox started AUTO_SEND_RATE_PER_MINUTE sends in the last 60 s; a person's
+    send is never refused but counts against the same window.
     Raises RetryableSendError after putting the row back to `ready` with the reason.
     """
     now = timezone.now()
     window_start = now - datetime.timedelta(seconds=settings.NYLAS_IDEMPOTENCY_WINDOW_SECONDS)
-    expired = _moved(
-        ScheduledStep.objects.filter(pk=row.pk, status=Status.READY, sending_started_at__lt=window_start),
-        event=QUEUE_ROW_FAILED,
-        status=Status.FAILED,
-        error=f"{OUTCOME_UNKNOWN}: {WINDOW_PASSED}",
-        processed_at=now,
-        next_attempt_at=None,
-        updated_at=now,
+    # `sending_started_at` is set once, by the first claim, so the copy in hand tells whether the window
+    # can have passed; the conditional UPDATE still decides (and costs a round trip only then).
+    started = row.sending_started_at
+    expired = (
+        started is not None
+        and started < window_start
+        and _moved(
+            ScheduledStep.objects.filter(pk=row.pk, status=Status.READY, sending_started_at__lt=window_start),
+            event=QUEUE_ROW_FAILED,
+            status=Status.FAILED,
+            error=f"{OUTCOME_UNKNOWN}: {WINDOW_PASSED}",
+            processed_at=now,
+            next_attempt_at=None,
+            updated_at=now,
+        )
     )
     if expired:
         logger.warning("queue row %s: not retried, the idempotency window has passed", row.pk)
-        _finish_enrollment_of(row.pk)
+        enrollments_finish_if_done(enrollment_ids=[row.enrollment_id])
         return ScheduledStep.objects.get(pk=row.pk)
     if row.sending_started_at is None:
         # The first attempt decides the threading and starts the idempotency window. Every later
@@ -191,12 +223,38 @@ def queue_row_deliver(
         "updated_at": now,
         **first_attempt,
     }
-    if gap_hours:
-        with transaction.atomic():
+    with transaction.atomic():
+        # Lock order: the enrollment, the customer's gap lock, the mailbox's pacing row, the queue row.
+        # FOR SHARE on the enrollment serialises the claim with a pause: a pause committed first is seen
+        # here, and a pause that comes later waits until this claim has committed (SPEC: a send either
+        # happened before the pause or does not happen).
+        suppressed = suppressed_reasons([(row.company_id, row.to_email)]).get(
+            (row.company_id, normalized(row.to_email))
+        )
+        if suppressed:
+            if auto_send:
+                return ScheduledStep.objects.get(pk=row.pk)
+            raise Conflict(
+                f"{row.to_email} is suppressed ({suppressed}): change to_email or remove the suppression.",
+                code="suppressed",
+            )
+        if enrollment_paused(row.enrollment_id):
+            if auto_send:
+                return ScheduledStep.objects.get(pk=row.pk)
+            raise Conflict(
+                "This row's enrollment is paused: resume it (or the customer) to send.",
+                code="enrollment_paused",
+            )
+        if gap_hours:
             customer_gap_lock(row.customer_id)
-            claimed = claim.update(**fields)
-    else:
+        paced = connection_send_slot_take(
+            connection_id=connection.pk, limit=settings.AUTO_SEND_RATE_PER_MINUTE, force=not auto_send
+        )
+        if not paced:
+            raise MailboxBusy(connection.pk)
         claimed = claim.update(**fields)
+        if not claimed:
+            transaction.set_rollback(True)  # another caller holds or settled the row: give the slot back
     if not claimed:
         return ScheduledStep.objects.get(pk=row.pk)
     row.refresh_from_db()
@@ -226,11 +284,11 @@ def _send_claimed(*, row: ScheduledStep, connection: EmailConnection) -> Schedul
         _settle(row.pk, status=Status.FAILED, error=error[:2000])
         logger.warning("queue row %s: permanent send failure: %s", row.pk, error)
     else:
-        _record_sent(row.pk, sent)
+        _record_sent(row.pk, sent, enrollment_id=row.enrollment_id)
     return ScheduledStep.objects.get(pk=row.pk)
 
 
-def _record_sent(row_id: UUID, sent: SentMessage) -> None:
+def _record_sent(row_id: UUID, sent: SentMessage, *, enrollment_id: UUID) -> None:
     now = timezone.now()
     recorded = _moved(
         ScheduledStep.objects.filter(pk=row_id, status=Status.SENDING),
@@ -255,7 +313,7 @@ def _record_sent(row_id: UUID, sent: SentMessage) -> None:
                 sent.thread_id,
                 current["status"],
             )
-    _finish_enrollment_of(row_id)
+    enrollments_finish_if_done(enrollment_ids=[enrollment_id])
 
 
 def _settle(row_id: UUID, *, status: str, error: str, retry_in: float | None = None) -> None:

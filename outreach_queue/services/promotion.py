@@ -28,6 +28,7 @@ from events.services import events_record
 from events.types import QUEUE_ROW_FAILED, QUEUE_ROW_READY
 from outreach_queue.services.context import ROW_FIELDS, RowContexts
 from outreach_queue.services.drafts import NO_RECIPIENT_WARNING, enqueue_draft_generation
+from outreach_queue.services.suppressions import normalized, suppressed_reasons
 from sequences.drafting import GenerationNotConfigured, step_is_drafted, step_needs_provider
 from sequences.models import SequenceStep
 from sequences.templating import TemplateRenderError, render_step
@@ -148,7 +149,7 @@ def _promote_batch(
         rows = list(
             due.select_for_update(skip_locked=True, of=("self",))
             .order_by("scheduled_for", "id")
-            .values("scheduled_for", *ROW_FIELDS)[:batch_size]
+            .values("scheduled_for", "company_id", *ROW_FIELDS)[:batch_size]
         )
         if not rows:
             return 0, set(), after
@@ -192,6 +193,7 @@ def _render_rows(rows: list[dict], *, now: datetime.datetime) -> list[RowUpdate]
     steps = SequenceStep.objects.in_bulk({row["step_id"] for row in reminders})
     contexts = RowContexts(reminders, now=now)
 
+    suppressed = suppressed_reasons((row["company_id"], row["customer__email"]) for row in reminders)
     updates = []
     for row in rows:
         if row["step_type"] != SequenceStep.StepType.REMINDER:
@@ -199,6 +201,12 @@ def _render_rows(rows: list[dict], *, now: datetime.datetime) -> list[RowUpdate]
             continue
         step = steps[row["step_id"]]
         to_email = row["customer__email"] or ""
+        reason = suppressed.get((row["company_id"], normalized(to_email)))
+        if reason:
+            updates.append(
+                RowUpdate(row["id"], Status.FAILED, to_email=to_email, error=f"suppressed: {reason}")
+            )
+            continue
         warning = "" if to_email else NO_RECIPIENT_WARNING
         if step_is_drafted(step):
             updates.append(

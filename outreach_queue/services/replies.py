@@ -22,8 +22,11 @@ from enrollments.models import ScheduledStep
 from enrollments.services import enrollments_stop
 from events.services import events_record
 from events.types import REPLY_RECEIVED
-from outreach_queue.models import Reply
+from outreach_queue.models import Reply, Suppression
 from outreach_queue.payloads import REPLY
+from outreach_queue.reading import read_reply
+from outreach_queue.services.reply_actions import Reading, reply_act
+from outreach_queue.services.suppressions import suppression_add
 
 STOP_REASON_REPLIED = "replied"
 STOP_REASON_BOUNCED = "bounced"
@@ -40,12 +43,15 @@ def sent_rows_stop_on_reply(
     from_email: str = "",
     subject: str = "",
     text: str = "",
+    body: str = "",
+    headers: list[tuple[str, str]] | None = None,
     received_at: datetime.datetime | None = None,
 ) -> str:
-    """Record the reply and stop ("replied") the enrollments whose sent rows, sent through this
-    connection, are in `thread_id` or are `root_message_id`, when their sequence has `stop_on_reply`.
-    Rows of other connections (another company's grant) never match. A `message_id` that is one of our
-    own sent messages is not a reply.
+    """Record a reply in the thread of a sent row of this connection (`thread_id`, or our
+    `root_message_id`), read it (outreach_queue.reading) and apply its class's action to the customer's
+    account (reply_actions). Rows of other connections (another company's grant) never match. A
+    `message_id` that is one of our own sent messages is not a reply; a message recorded before
+    (`message.created` and `thread.replied` both report it, and deliveries repeat) acts once.
     """
     sent = ScheduledStep.objects.filter(sender_connection_id=connection_id, status=ScheduledStep.Status.SENT)
     if message_id and sent.filter(provider_message_id=message_id).exists():
@@ -67,24 +73,35 @@ def sent_rows_stop_on_reply(
             "enrollment_id",
             "enrollment__invoice_id",
             "provider_thread_id",
-            "sequence__stop_on_reply",
+            "enrollment__time_zone",
         )
     )
     if not matched:
         return "ignored: no sent row in this thread"
-    reply_record(
+    received_at = received_at or timezone.now()
+    reading = read_reply(
+        subject=subject,
+        text="" if body else text,  # Nylas's snippet is a cut preview: the body when there is one
+        html=body,
+        headers=headers or [],
+        received_at=received_at,
+        time_zone=matched[0]["enrollment__time_zone"],
+    )
+    reply = reply_record(
         row=matched[0],
         connection_id=connection_id,
         message_id=message_id,
         from_email=from_email,
         subject=subject,
-        text=text,
+        text=reading.text or text,
         received_at=received_at,
     )
-    to_stop = {row["enrollment_id"] for row in matched if row["sequence__stop_on_reply"]}
-    if not to_stop:
-        return "ignored: the sequence does not stop on reply"
-    return _stopped(enrollments_stop(enrollment_ids=to_stop, reason=STOP_REASON_REPLIED))
+    if reply is None:
+        return "ignored: this reply was recorded before"
+    outcome = reply_act(reply=reply, reading=as_reading(reading))
+    # After the action: the event's data says what the reply did.
+    events_record(type=REPLY_RECEIVED, subject_type=REPLY, ids=[reply.pk])
+    return outcome
 
 
 def reply_record(
@@ -97,10 +114,10 @@ def reply_record(
     text: str,
     received_at: datetime.datetime | None,
 ) -> Reply | None:
-    """Record a reply to the sent `row` (the latest sent row of its thread) with its `reply.received`
-    event; None when this message was recorded before (Nylas reports a reply as `message.created` and as
-    `thread.replied`, and repeats deliveries): the unique (connection, message id) decides, in a
-    savepoint, so the caller's transaction goes on.
+    """Record a reply to the sent `row` (the latest sent row of its thread; its `reply.received` is
+    recorded once it has acted); None when this message was recorded before (Nylas reports a reply as
+    `message.created` and as `thread.replied`, and repeats deliveries): the unique (connection, message
+    id) decides, in a savepoint, so the caller's transaction goes on.
     """
     reply = Reply(
         company_id=row["company_id"],
@@ -123,13 +140,13 @@ def reply_record(
         if not violates(exc, _REPLY_ONCE_CONSTRAINT):
             raise
         return None
-    events_record(type=REPLY_RECEIVED, subject_type=REPLY, ids=[reply.pk])
     return reply
 
 
 def sent_rows_mark_bounced(*, connection_id: UUID, message_ids: Iterable[str], reason: str) -> str:
-    """Record the bounce on the sent rows of this connection that are `message_ids` (one UPDATE) and stop
-    ("bounced") their enrollments. Setting the same error twice is harmless; the stop is idempotent.
+    """Record the bounce on the sent rows of this connection that are `message_ids` (one UPDATE), stop
+    ("bounced") their enrollments and suppress the addresses they went to. Setting the same error twice
+    is harmless; the stop and the suppression are idempotent.
     """
     ids = [m for m in message_ids if m]
     if not ids:
@@ -141,6 +158,8 @@ def sent_rows_mark_bounced(*, connection_id: UUID, message_ids: Iterable[str], r
     if not enrollment_ids:
         return "ignored: no sent row for the bounced message"
     rows.update(error=f"bounced: {reason}"[:MAX_ERROR_LENGTH], updated_at=timezone.now())
+    for company_id, email in set(rows.values_list("company_id", "to_email")):
+        suppression_add(company_id=company_id, email=email, reason=Suppression.Reason.BOUNCE)
     return _stopped(
         enrollments_stop(enrollment_ids=enrollment_ids, reason=STOP_REASON_BOUNCED), prefix="bounce recorded"
     )
@@ -149,3 +168,17 @@ def sent_rows_mark_bounced(*, connection_id: UUID, message_ids: Iterable[str], r
 def _stopped(count: int, prefix: str = "") -> str:
     text = f"stopped {count} enrollment{'' if count == 1 else 's'}"
     return f"{prefix}; {text}" if prefix else text
+
+
+def as_reading(found) -> Reading:
+    """The reader's result as the actions take it."""
+    return Reading(
+        classification=found.classification,
+        confidence=found.confidence,
+        return_date=found.return_date,
+        promised_date=found.promised_date,
+        promised_amount=found.promised_amount,
+        dispute_reason=found.dispute_reason,
+        source=found.source,
+        prompt_version=found.prompt_version,
+    )

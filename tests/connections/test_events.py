@@ -204,13 +204,13 @@ def test_an_invalid_grant_update_records_updated(deliver, connection):
     assert len(recorded()) == 1
 
 
-def test_a_reply_records_the_reply_then_stops_its_enrollment(deliver, sent_row):
+def test_a_reply_stops_its_enrollment_and_its_event_says_so(deliver, sent_row):
     deliver(message_created())
     reply = Reply.objects.get()
-    assert recorded() == [
-        (REPLY_RECEIVED, reply.pk),
+    assert recorded() == [  # the reply's event comes once it has acted, and says what it did
         (ENROLLMENT_COMPLETED, sent_row.enrollment_id),
         (QUEUE_ROW_CANCELLED, sent_row.later.pk),
+        (REPLY_RECEIVED, reply.pk),
     ]
     data = event_data(REPLY_RECEIVED, reply.pk)
     assert data == as_api_json(ReplySerializer(reply).data)
@@ -224,6 +224,13 @@ def test_a_reply_records_the_reply_then_stops_its_enrollment(deliver, sent_row):
         "subject": "Re: Invoice INV-1 is due",
         "received_at": "2025-11-26T12:26:40.000000Z",  # the message's `date`
         "text": "We paid yesterday",
+        "classification": "other",
+        "confidence": data["confidence"],
+        "return_date": None,
+        "promised_date": None,
+        "promised_amount": None,
+        "action": "stopped",
+        "reviewed_at": None,
     }
     assert event_data(ENROLLMENT_COMPLETED, enrollment.pk)["stop_reason"] == "replied"
     assert Event.objects.get(subject_id=reply.pk).enrollment_id == enrollment.pk  # on its timeline

@@ -232,10 +232,12 @@ def test_bad_json_with_valid_signature_is_400(anon, raw, message):
     assert not WebhookDelivery.objects.exists()
 
 
-def test_the_log_keeps_no_message_body(deliver, sent_row):
-    deliver(message_created())
-    stored = WebhookDelivery.objects.get().payload
-    assert "body" not in stored["data"]["object"] and stored["data"]["object"]["thread_id"] == "t-1"
+def test_the_log_keeps_only_the_start_of_a_long_body(deliver, sent_row):
+    long = message_created()
+    long["data"]["object"]["body"] = "<p>" + "x" * 50_000 + "</p>"
+    deliver(long)
+    stored = WebhookDelivery.objects.get().payload["data"]["object"]
+    assert len(stored["body"]) == 20_000 and stored["thread_id"] == "t-1"
 
 
 # --- replies --------------------------------------------------------------------------------------------
@@ -247,14 +249,14 @@ def test_reply_in_thread_stops_the_enrollment(deliver, sent_row):
     assert enrollment.status == "completed" and enrollment.stop_reason == "replied"
     statuses = set(ScheduledStep.objects.filter(enrollment=enrollment).values_list("status", flat=True))
     assert statuses == {"sent", "cancelled"}
-    assert outcome() == "stopped 1 enrollment"
+    assert outcome() == "other: stopped 1 enrollment"
 
 
 def test_reply_does_not_stop_when_sequence_keeps_going(deliver, sent_row):
     sent_row.sequence.__class__.objects.filter(pk=sent_row.sequence_id).update(stop_on_reply=False)
     deliver(message_created())
     assert Enrollment.objects.get(pk=sent_row.enrollment_id).status == "active"
-    assert outcome() == "ignored: the sequence does not stop on reply"
+    assert outcome() == "other: no enrollment stops on reply"
 
 
 def test_message_from_the_connections_own_address_is_ignored(deliver, sent_row):
@@ -388,11 +390,11 @@ def test_task_called_directly_is_idempotent(connection, sent_row, anon):
     anon.post(URL, data=raw, content_type="application/json", HTTP_X_NYLAS_SIGNATURE=sign(raw))
     delivery = WebhookDelivery.objects.get()
     assert delivery.processed_at is None
-    assert process_webhook_delivery(str(delivery.id)) == "stopped 1 enrollment"
+    assert process_webhook_delivery(str(delivery.id)) == "other: stopped 1 enrollment"
     assert process_webhook_delivery(str(delivery.id)) is None
     assert process_webhook_delivery(str(uuid.uuid4())) is None
     delivery.refresh_from_db()
-    assert delivery.outcome == "stopped 1 enrollment"
+    assert delivery.outcome == "other: stopped 1 enrollment"
 
 
 def test_task_through_eager_delay(connection, eager_celery):

@@ -109,7 +109,7 @@ def test_message_from_keeps_the_valid_senders_of_a_mixed_list(post_raw, sent_row
     body = message_created()
     body["data"]["object"]["from"] = [5, {"email": 7}, None, {"email": "ap@customer.example"}]
     post_json(post_raw, body)
-    assert WebhookDelivery.objects.get().outcome == "stopped 1 enrollment"
+    assert WebhookDelivery.objects.get().outcome == "other: stopped 1 enrollment"
 
 
 def test_every_field_of_every_handled_event_tolerates_odd_values(sent_row):
@@ -218,7 +218,7 @@ def test_nul_characters_are_stripped_and_the_reply_is_acted_on(post_raw, sent_ro
     delivery = WebhookDelivery.objects.get()
     assert not _has_nul(delivery.payload) and delivery.notification_id == "notif-nul"
     assert delivery.payload["data"]["object"]["snippet"] == "We paid yesterday"
-    assert delivery.outcome == "stopped 1 enrollment"
+    assert delivery.outcome == "other: stopped 1 enrollment"
     assert enrollment_status(sent_row) == "completed"
 
 
@@ -226,7 +226,7 @@ def test_lone_surrogate_in_a_string_is_accepted(post_raw, sent_row):
     raw = json.dumps(message_created()).replace('"We paid yesterday"', '"We paid \\ud800 yesterday"')
     response = post_raw(raw.encode())
     assert response.status_code == 200
-    assert WebhookDelivery.objects.get().outcome == "stopped 1 enrollment"
+    assert WebhookDelivery.objects.get().outcome == "other: stopped 1 enrollment"
 
 
 @pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity"])

@@ -11,9 +11,10 @@ from enrollments.models import ScheduledStep
 from events.models import Event
 from outreach_queue.services import queue_rows_promote
 from tests.factories.connections import EmailConnectionFactory
-from tests.factories.core import CustomerFactory, InvoiceFactory
+from tests.factories.core import CustomerFactory, DisputeFactory, InvoiceFactory, PromiseFactory
 from tests.factories.enrollments import EnrollmentFactory, ScheduledStepFactory
 from tests.factories.events import WebhookDeliveryFactory, WebhookEndpointFactory
+from tests.factories.outreach_queue import ReplyFactory, SuppressionFactory
 from tests.factories.sequences import SequenceFactory, SequenceStepFactory
 
 Status = ScheduledStep.Status
@@ -67,6 +68,15 @@ def seed_company(*, company: Company, member: Member, customers: int = 3) -> See
     webhook_delivery = WebhookDeliveryFactory(
         endpoint=endpoint, status="failed", attempts=13, next_attempt_at=None, last_error="HTTP 500"
     )
+    # An open promise on the first invoice and an open dispute on the second: cancel and resolve have
+    # work to do (the first positive call does it, later ones are the 409 of a settled object).
+    promise = PromiseFactory(
+        invoice=invoices[0], promised_date=timezone.now().date() + datetime.timedelta(days=7)
+    )
+    dispute = DisputeFactory(invoice=invoices[1])
+    # A reply to the sent row to review, and a suppressed address to read and remove.
+    reply = ReplyFactory(row=rows["reminder"], enrollment=rows["reminder"].enrollment)
+    suppression = SuppressionFactory(company=company)
     return Seeded(
         company=company,
         member=member,
@@ -84,6 +94,10 @@ def seed_company(*, company: Company, member: Member, customers: int = 3) -> See
             "member_id": str(member.id),
             "webhook_endpoint_id": str(endpoint.id),
             "webhook_delivery_id": str(webhook_delivery.id),
+            "promise_id": str(promise.id),
+            "dispute_id": str(dispute.id),
+            "reply_id": str(reply.id),
+            "email": suppression.email,
             # Promotion recorded queue_row.ready events: a real cursor for the event lists.
             "event_id": str(Event.objects.filter(company=company).values_list("id", flat=True)[0]),
         },

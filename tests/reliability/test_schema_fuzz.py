@@ -7,12 +7,14 @@ status, content type, headers and body schema, valid input is accepted and inval
 Nylas is the fake Nylas server on 127.0.0.1.
 """
 
+import datetime
 import re
 from urllib.parse import parse_qs, urlparse
 
 import pytest
 import responses
 import schemathesis
+from django.utils import timezone
 from hypothesis import HealthCheck, Phase, settings
 from schemathesis.core.parameters import ParameterLocation
 from schemathesis.specs.openapi.checks import positive_data_acceptance
@@ -38,6 +40,8 @@ REAL_IDS = {
     "row_id": "row_id",
     "endpoint_id": "webhook_endpoint_id",
     "delivery_id": "webhook_delivery_id",
+    "promise_id": "promise_id",
+    "dispute_id": "dispute_id",
 }
 # Body field -> key in Seeded.ids: a valid body names objects that exist (a random id is a 400).
 REAL_BODY_IDS = {
@@ -180,6 +184,18 @@ def real_body_ids(body: dict, seeded) -> dict:
     if isinstance(body.get("url"), str):
         # A webhook URL must be https to a public address (JSON Schema's `uri` is any scheme).
         body["url"] = PUBLIC_URL
+    if isinstance(body.get("payment_url"), str):
+        body["payment_url"] = "https://pay.example/invoice/1"  # https only (JSON Schema's `uri` is any)
+    if isinstance(body.get("promised_date"), str):
+        # Today (UTC) to a year ahead, and at most the invoice's amount_due: rules of the day and the row.
+        body["promised_date"] = timezone.now().astimezone(datetime.UTC).date().isoformat()
+    if isinstance(body.get("until"), str):
+        # A pause ends in the future, given as a date or a date-time with its offset.
+        body["until"] = (timezone.now() + datetime.timedelta(days=7)).date().isoformat()
+    if body.get("classification") == "promise" and not isinstance(body.get("promised_date"), str):
+        body["promised_date"] = timezone.now().astimezone(datetime.UTC).date().isoformat()  # a promise's day
+    if isinstance(body.get("amount"), str):
+        body["amount"] = "1.00"
     if isinstance(body.get("customer_ids"), list):
         body["customer_ids"] = [seeded.ids["customer_id"]] * min(len(body["customer_ids"]), 1)
     return body

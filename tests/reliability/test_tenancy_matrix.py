@@ -43,6 +43,10 @@ PATH_IDS = {
     "row_id": "row_id",
     "endpoint_id": "webhook_endpoint_id",
     "delivery_id": "webhook_delivery_id",
+    "promise_id": "promise_id",
+    "dispute_id": "dispute_id",
+    "reply_id": "reply_id",
+    "email": "email",
 }
 PARAM = re.compile(r"<(?:\w+:)?(\w+)>")
 OUR_APPS = ("daylit", "events", "connections", "sequences", "enrollments", "queue")
@@ -101,6 +105,11 @@ def hostile_body(victim: Seeded) -> dict:
         "stop_reason": "probe",
         "timezone": "UTC",
         "allow_shared_sending": True,
+        "promised_date": "2030-01-01",
+        "amount": "1.00",
+        "reason": "other",
+        "resolution": "upheld",
+        "payment_url": "https://pay.example/probe",
     }
 
 
