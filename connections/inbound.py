@@ -21,6 +21,7 @@ class InboundMessage:
     body: str = ""  # HTML or plain, as Nylas holds it
     headers: list[tuple[str, str]] = field(default_factory=list)
     subject: str = ""
+    from_email: str = ""
 
 
 def inbound_message_fetch(*, grant_id: str, message_id: str) -> InboundMessage | None:
@@ -39,4 +40,13 @@ def inbound_message_fetch(*, grant_id: str, message_id: str) -> InboundMessage |
         (str(getattr(h, "name", "") or ""), str(getattr(h, "value", "") or ""))
         for h in (getattr(message, "headers", None) or [])
     ]
-    return InboundMessage(body=message.body or "", headers=headers, subject=message.subject or "")
+    senders = [
+        getattr(p, "email", None) or (p.get("email") if isinstance(p, dict) else None)
+        for p in (message.from_ or [])
+    ]
+    return InboundMessage(
+        body=message.body or "",
+        headers=headers,
+        subject=message.subject or "",
+        from_email=next((s for s in senders if s), ""),
+    )

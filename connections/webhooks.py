@@ -160,23 +160,27 @@ def _without_bodies(envelope: dict[str, Any], *, data: dict[str, Any], obj: dict
 
 
 def _with_message(delivery: WebhookDelivery) -> dict[str, Any]:
-    """A message event's envelope with the message read through the SDK (its headers, and its body when
-    the notification was truncated); other envelopes as stored."""
+    """A reply's envelope with the message read through the SDK: its headers, its body (a truncated
+    notification has none, `thread.replied` never has), its subject and sender; others as stored."""
     envelope = delivery.payload
-    if delivery.event_type not in MESSAGE_EVENTS:
+    if delivery.event_type not in (*MESSAGE_EVENTS, "thread.replied"):
         return envelope
     parts = envelope_parts(envelope)
     connection = _connection(parts.grant_id)
     senders = {_text(p.get("email")).lower() for p in _dicts(parts.obj.get("from"))}
-    if connection is None or connection.email.lower() in senders:  # not a reply: nothing to read
-        return envelope
-    fetched = inbound_message_fetch(grant_id=parts.grant_id, message_id=_text(parts.obj.get("id")))
+    if connection is None or connection.email.lower() in senders or parts.obj.get("from_self") is True:
+        return envelope  # not a reply: nothing to read
+    message_id = _text(parts.obj.get("message_id" if delivery.event_type == "thread.replied" else "id"))
+    fetched = inbound_message_fetch(grant_id=parts.grant_id, message_id=message_id)
     if fetched is None:
         return envelope
+    # Stored text must hold no NUL (PostgreSQL refuses it), like everything the webhook itself carried.
     obj = {
         **parts.obj,
-        "headers": [{"name": name, "value": value} for name, value in fetched.headers],
-        "body": fetched.body or _body(parts.obj.get("body")),
+        "headers": [{"name": _storable_text(n), "value": _storable_text(v)} for n, v in fetched.headers],
+        "body": _storable_text(fetched.body) or _body(parts.obj.get("body")),
+        "fetched_subject": _storable_text(fetched.subject),
+        "fetched_from": _storable_text(fetched.from_email),
     }
     return {**envelope, "data": {**parts.data, "object": obj}}
 
@@ -238,9 +242,12 @@ def _thread_replied(grant_id: str, obj: dict[str, Any]) -> str:
         thread_id=thread_id,
         message_id=_text(obj.get("message_id")),
         root_message_id=root,
-        from_email="",
-        subject="",
+        # Only what the SDK read (connections.inbound): the notification names no sender or text.
+        from_email=_text(obj.get("fetched_from")).lower(),
+        subject=_text(obj.get("fetched_subject")),
         text="",
+        body=_body(obj.get("body")),
+        headers=[(_text(h.get("name")), _text(h.get("value"))) for h in _dicts(obj.get("headers"))],
         received_at=_instant(obj.get("timestamp")),
     )
 

@@ -56,8 +56,8 @@ def enrollments_resume_after_promises(*, promises: Iterable) -> int:
 
 def enrollments_pause_for_dispute(*, dispute) -> int:
     """Pause, with no end, the enrollments on the disputed invoice, and the customer's enrollments with no
-    invoice when nothing else open and undisputed is left to chase. Enrollments a promise paused become
-    paused for the dispute: a broken promise must not restart chasing a disputed invoice."""
+    invoice when nothing else open and undisputed is left to chase. Enrollments already paused (a promise,
+    an auto-reply, a person) become paused for the dispute, with no end."""
     on_invoice = Q(customer_id=dispute.customer_id, invoice_id=dispute.invoice_id)
     others_open = (
         Invoice.objects.filter(customer_id=dispute.customer_id, status=Invoice.Status.OPEN, disputed=False)
@@ -69,9 +69,9 @@ def enrollments_pause_for_dispute(*, dispute) -> int:
         if others_open
         else on_invoice | Q(customer_id=dispute.customer_id, invoice_id__isnull=True)
     )
-    targets = _ids(query, status=Enrollment.Status.ACTIVE) + _ids(
-        query, status=Enrollment.Status.PAUSED, pause_reason=PAUSE_REASON_PROMISE
-    )
+    # Every pause becomes the dispute's (no end): a promise breaking, an auto-reply's return date or a
+    # person's `until` must not restart chasing a disputed invoice.
+    targets = _ids(query, status__in=[Enrollment.Status.ACTIVE, Enrollment.Status.PAUSED])
     return len(
         pausing.enrollments_pause(
             enrollment_ids=targets,

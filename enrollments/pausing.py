@@ -52,7 +52,9 @@ _RESUME = f"""
 UPDATE {ENROLLMENT_TABLE} AS e
 SET status = 'active', paused_at = NULL, paused_until = NULL, pause_reason = NULL, updated_at = %(now)s
 FROM (SELECT id, paused_at FROM {ENROLLMENT_TABLE}
-      WHERE id = ANY(%(ids)s) AND status = 'paused' ORDER BY id FOR UPDATE) AS old
+      WHERE id = ANY(%(ids)s) AND status = 'paused'
+        AND (%(due_by)s::timestamptz IS NULL OR paused_until <= %(due_by)s::timestamptz)
+      ORDER BY id FOR UPDATE) AS old
 WHERE e.id = old.id
 RETURNING e.id, old.paused_at
 """  # noqa: S608
@@ -150,12 +152,17 @@ def enrollments_pause(
 
 
 def enrollments_resume(
-    *, enrollment_ids: Iterable[UUID], shift: bool = True, now: datetime.datetime | None = None
+    *,
+    enrollment_ids: Iterable[UUID],
+    shift: bool = True,
+    now: datetime.datetime | None = None,
+    due_by: datetime.datetime | None = None,
 ) -> list[UUID]:
     """Resume the paused ones among `enrollment_ids`; with `shift`, move their `scheduled` rows later by
     the time each was paused (then by the calendar if that breaks it). Returns the ids resumed. Records
     `enrollment.resumed` and `queue_row.rescheduled` for exactly the enrollments and rows changed.
-    Safe to run twice and concurrently: the second resume finds nothing paused."""
+    Safe to run twice and concurrently: the second resume finds nothing paused. `due_by` (beat): only
+    those whose `paused_until` is still by then, so a pause extended meanwhile stands."""
     ids = sorted(set(enrollment_ids))
     if not ids:
         return []
@@ -171,7 +178,7 @@ def enrollments_resume(
                 .values_list("pk", "enrollment_id", "scheduled_for")
             )
         with connection.cursor() as cursor:
-            cursor.execute(_RESUME, {"ids": ids, "now": now})
+            cursor.execute(_RESUME, {"ids": ids, "now": now, "due_by": due_by})
             resumed = dict(cursor.fetchall())
         events_record(type=ENROLLMENT_RESUMED, subject_type=ENROLLMENT, ids=list(resumed))
         if rows:
@@ -195,7 +202,7 @@ def enrollments_resume_due(
         )
         if not ids:
             return total
-        total += len(enrollments_resume(enrollment_ids=ids, shift=True, now=now))
+        total += len(enrollments_resume(enrollment_ids=ids, shift=True, now=now, due_by=now))
         if len(ids) < batch_size:
             return total
 

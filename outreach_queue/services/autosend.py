@@ -20,14 +20,15 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from django.conf import settings
-from django.db.models import F, Q, Window
-from django.db.models.functions import Coalesce, RowNumber
+from django.db.models import Exists, F, OuterRef, Q, Window
+from django.db.models.functions import Coalesce, Lower, RowNumber
 from django.utils import timezone
 
 from connections.models import EmailConnection
 from connections.pacing import connection_sends_in_window
 from enrollments.models import Enrollment, ScheduledStep
 from outreach_queue.email_gap import outside_company_gap
+from outreach_queue.models import Suppression
 from outreach_queue.services.delivery import MailboxBusy, queue_row_deliver
 from sequences.models import Sequence, SequenceStep
 
@@ -49,24 +50,32 @@ def _sender_active() -> Q:
     ) | Q(sender_connection__status=EmailConnection.Status.ACTIVE)
 
 
+# A ready reminder whose address was suppressed after promotion waits for a person (who gets a 409).
+_suppressed = Suppression.objects.filter(company_id=OuterRef("company_id"), email=Lower(OuterRef("to_email")))
+
+
 def _auto_sendable(now: datetime.datetime):
     """Ready reminders auto-send may take now. AI-written drafts only where the sequence opted in; a row
     whose last attempt failed only from its `next_attempt_at` (backoff or Retry-After, see delivery) and
     only AUTO_SEND_MAX_RETRIES times in all (then it waits for a person); none of a customer who had an
     email within the company's gap."""
-    return ScheduledStep.objects.filter(
-        Q(generated=False) | Q(sequence__auto_send_generated=True),
-        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now),
-        _sender_active(),
-        outside_company_gap(now),
-        attempts__lt=max(1, settings.AUTO_SEND_MAX_RETRIES),
-        status=Status.READY,
-        draft_pending=False,
-        step_type=SequenceStep.StepType.REMINDER,
-        sequence__auto_send=True,
-        sequence__status=Sequence.Status.ACTIVE,
-        enrollment__status=Enrollment.Status.ACTIVE,
-    ).exclude(to_email="")
+    return (
+        ScheduledStep.objects.filter(
+            Q(generated=False) | Q(sequence__auto_send_generated=True),
+            Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now),
+            _sender_active(),
+            outside_company_gap(now),
+            attempts__lt=max(1, settings.AUTO_SEND_MAX_RETRIES),
+            status=Status.READY,
+            draft_pending=False,
+            step_type=SequenceStep.StepType.REMINDER,
+            sequence__auto_send=True,
+            sequence__status=Sequence.Status.ACTIVE,
+            enrollment__status=Enrollment.Status.ACTIVE,
+        )
+        .exclude(to_email="")
+        .exclude(Exists(_suppressed))
+    )
 
 
 def queue_rows_auto_send_plan(*, now: datetime.datetime | None = None) -> list[AutoSendPlan]:

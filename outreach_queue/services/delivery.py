@@ -224,18 +224,25 @@ def queue_row_deliver(
         **first_attempt,
     }
     with transaction.atomic():
-        # Lock order: the enrollment, the customer's gap lock, the mailbox's pacing row, the queue row.
-        # FOR SHARE on the enrollment serialises the claim with a pause: a pause committed first is seen
-        # here, and a pause that comes later waits until this claim has committed (SPEC: a send either
-        # happened before the pause or does not happen).
-        suppressed = suppressed_reasons([(row.company_id, row.to_email)]).get(
-            (row.company_id, normalized(row.to_email))
+        # Lock order: the queue row, its enrollment, the customer's gap lock, the mailbox's pacing row;
+        # a cancel or complete also takes the row before the enrollment. FOR SHARE on the enrollment
+        # serialises the claim with a pause: a pause committed first is seen here, and one that comes
+        # later waits until this claim has committed (SPEC: a send happened before the pause or not at
+        # all). The row's lock also holds its address still between the suppression check and the send.
+        to_email = (
+            ScheduledStep.objects.select_for_update()
+            .filter(pk=row.pk)
+            .values_list("to_email", flat=True)
+            .first()
+        )
+        suppressed = suppressed_reasons([(row.company_id, to_email or "")]).get(
+            (row.company_id, normalized(to_email or ""))
         )
         if suppressed:
             if auto_send:
                 return ScheduledStep.objects.get(pk=row.pk)
             raise Conflict(
-                f"{row.to_email} is suppressed ({suppressed}): change to_email or remove the suppression.",
+                f"{to_email} is suppressed ({suppressed}): change to_email or remove the suppression.",
                 code="suppressed",
             )
         if enrollment_paused(row.enrollment_id):

@@ -11,6 +11,7 @@ import datetime
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -141,7 +142,7 @@ def _promise(reply: Reply, reading: Reading) -> tuple[str, str]:
                 note=f"From the customer's reply: {reply.text[:200]}",
                 source=Promise.Source.REPLY,
             )
-    except APIException:
+    except (APIException, DjangoValidationError):  # the promise rules refused it: a person takes over
         return _stop(reply, reading)
     reply.promise = promise
     return ACTION_PROMISE, f"promise recorded for {reading.promised_date.isoformat()}"
@@ -151,7 +152,12 @@ def _dispute(reply: Reply, reading: Reading) -> tuple[str, str]:
     """A dispute on the thread's invoice; without one, the account's enrollments pause with no end."""
     invoice = Invoice.objects.filter(pk=reply.invoice_id, status=Invoice.Status.OPEN).first()
     if invoice is None:
-        ids = list(_account(reply).values_list("pk", flat=True))
+        # Active ones, and those an auto-reply paused: a promise's or a person's pause stays theirs.
+        ids = list(
+            _account(reply)
+            .filter(Q(status=Enrollment.Status.ACTIVE) | Q(pause_reason=PAUSE_REASON_AUTO_REPLY))
+            .values_list("pk", flat=True)
+        )
         paused = pausing.enrollments_pause(
             enrollment_ids=ids, until=None, reason=PAUSE_REASON_DISPUTE, statuses=list(CURRENT_STATUSES)
         )

@@ -164,3 +164,16 @@ def test_enrolling_never_chases_a_disputed_invoice(api, company):
     assert refused.status_code == 400 and "invoice_id" in refused.json()
     created = api.post(company_url(company, "sequence-enrollments"), body, format="json")
     assert created.status_code == 201 and created.json()["enrollment"]["invoice_id"] == str(later.id)
+
+
+def test_a_dispute_takes_over_a_persons_pause_so_its_end_does_not_restart_the_chase(api, company, account):
+    _, first, _, on_first, _, _ = account
+    until = (timezone.now() + datetime.timedelta(days=3)).date()
+    paused = api.post(
+        company_url(company, f"sequence-enrollments/{on_first.id}/pause"),
+        {"until": str(until)},
+        format="json",
+    )
+    assert paused.status_code == 200, paused.json()
+    dispute(api, company, first)
+    assert state(on_first) == ("paused", "dispute") and on_first.paused_until is None

@@ -16,7 +16,7 @@ from outreach_queue.models import Reply, Suppression
 from outreach_queue.services import queue_rows_promote
 from tests.conftest import company_url
 from tests.connections.conftest import eager_celery  # noqa: F401 (fixture)
-from tests.connections.test_webhooks import bounce, connection, deliver, message_created  # noqa: F401
+from tests.connections.test_webhooks import bounce, connection, deliver, message_created, thread_replied  # noqa: F401
 from tests.factories.core import InvoiceFactory
 from tests.factories.enrollments import EnrollmentFactory, ScheduledStepFactory
 from tests.factories.sequences import SequenceFactory
@@ -276,3 +276,43 @@ def test_admin_reviews_replies_and_keeps_the_suppression_list_through_the_servic
     admin_client.post(f"/admin/queue/suppression/{suppression.pk}/delete/", {"post": "yes"})
     assert not Suppression.objects.filter(pk=suppression.pk).exists()
     assert admin_client.get(f"/admin/queue/reply/{found.pk}/delete/").status_code == 403  # history stays
+
+
+@responses.activate
+def test_a_thread_replied_notification_is_read_through_the_sdk_too(deliver, account, settings):
+    settings.NYLAS_API_KEY, settings.NYLAS_API_URI = "test-key", "https://api.us.nylas.com"
+    _, first, _ = account
+    responses.get(
+        "https://api.us.nylas.com/v3/grants/g-1/messages/m-reply",
+        json={
+            "request_id": "r1",
+            "data": {
+                "id": "m-reply",
+                "grant_id": "g-1",
+                "thread_id": "t-1",
+                "object": "message",
+                "from": [{"email": "AP@customer.example"}],
+                "subject": "Automatic reply: Invoice",
+                # A NUL from the mailbox must not make the delivery unstorable.
+                "body": "<p>I am out of the office\\u0000 until 20 December 2026.</p>".replace(
+                    "\\u0000", "\x00"
+                ),
+                "headers": [{"name": "Auto-Submitted", "value": "auto-replied"}],
+            },
+        },
+    )
+    deliver(thread_replied(root_message_id="m-1"))
+    found = Reply.objects.get()
+    assert (found.classification, found.from_email) == ("auto_reply", "ap@customer.example")
+    assert "\x00" not in found.text
+    assert states(first) == [("paused", "auto_reply")]
+
+
+def test_a_promise_the_rules_refuse_falls_back_to_a_person(api, company, deliver, account):
+    _, first, _ = account
+    deliver(reply("Re: Invoice", "Thanks for the reminder."))
+    found = Reply.objects.get()
+    too_far = (timezone.now() + datetime.timedelta(days=800)).date()
+    response = review(api, company, found, classification="promise", promised_date=str(too_far))
+    assert response.status_code == 200, response.json()
+    assert response.json()["action"] in ("stopped", "recorded") and not Promise.objects.exists()
