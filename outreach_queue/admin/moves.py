@@ -50,6 +50,17 @@ def row_send(row: ScheduledStep) -> Outcome:
     return Outcome(False, f"{_who(row)}: not sent, it is {after.get_status_display().lower()}.")
 
 
+def row_retry_failed(row: ScheduledStep) -> Outcome:
+    """A row that failed before any send: promoted again now, and the page says how that went."""
+    try:
+        after = services.queue_row_retry(row=row)
+    except DomainError as exc:
+        return Outcome(False, f"{_who(row)}: not retried. {exc.detail}")
+    if after.status == Status.READY:
+        return Outcome(True, f"{_who(row)}: ready again, waiting to be sent.")
+    return Outcome(False, f"{_who(row)}: failed again. {readable_error(after.error)}")
+
+
 def row_cancel(row: ScheduledStep) -> Outcome:
     try:
         after = services.queue_row_cancel(row=row)

@@ -10,7 +10,7 @@ from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from enrollments.models import ScheduledStep
+from enrollments.models import CURRENT_STATUSES, ScheduledStep
 from events.models import Event
 from outreach_queue.admin import display, filters, moves
 from outreach_queue.models import QueueRow
@@ -187,6 +187,8 @@ class QueueRowAdmin(admin.ModelAdmin):
             row = get_object_or_404(ScheduledStep.objects.select_related("customer", "step"), pk=row_id)
             if verb in ("send", "retry"):
                 outcome = moves.row_send(row)
+            elif verb == "retry_failed":
+                outcome = moves.row_retry_failed(row)
             elif verb == "cancel":
                 outcome = moves.row_cancel(row)
             elif verb == "complete":
@@ -217,6 +219,12 @@ class QueueRowAdmin(admin.ModelAdmin):
         if row.status == Status.READY and row.step_type == REMINDER:
             verb = "retry" if display.waiting_to_retry(row) else "send"
             found.append({"url": url(verb), "label": "Retry now" if verb == "retry" else "Send now"})
+        if (
+            row.status == Status.FAILED
+            and row.sending_started_at is None
+            and row.enrollment.status in CURRENT_STATUSES
+        ):
+            found.append({"url": url("retry_failed"), "label": "Retry now"})
         if row.status == Status.READY and row.step_type != REMINDER:
             found.append({"url": url("complete"), "label": "Mark done", "notes": True})
         if row.status in (Status.SCHEDULED, Status.READY):

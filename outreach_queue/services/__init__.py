@@ -25,6 +25,7 @@ from outreach_queue.services.drafts import (
 )
 from outreach_queue.services.promotion import PROMOTION_BATCH_SIZE, queue_rows_promote
 from outreach_queue.services.replies import sent_rows_mark_bounced, sent_rows_stop_on_reply
+from outreach_queue.services.retry import queue_row_retry
 from outreach_queue.services.transitions import queue_row_cancel, queue_row_complete, queue_row_update
 
 __all__ = [
@@ -39,6 +40,7 @@ __all__ = [
     "queue_rows_draft_sweep",
     "queue_row_auto_send",
     "queue_row_cancel",
+    "queue_row_retry",
     "queue_row_complete",
     "queue_row_deliver",
     "queue_row_send",

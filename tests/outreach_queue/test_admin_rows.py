@@ -130,7 +130,11 @@ def test_buttons_follow_the_rows_state(admin_client, queue):
     assert 'data-move="Mark done"' in row_page(admin_client, queue.call)
     assert 'data-move="Send now"' in row_page(admin_client, queue.to_cancel)
     failed = row_page(admin_client, queue.render_failed)
-    assert "data-move=" not in failed and 'id="row-error"' in failed
+    assert 'id="row-error"' in failed
+    # Failed before any send: retried while its enrollment runs; its enrollment ended with it here.
+    retriable = queue.render_failed.enrollment.status in ("active", "paused")
+    assert ('data-move="Retry now"' in failed) is retriable
+    assert failed.count("data-move=") == int(retriable)
 
 
 def test_retry_sends_through_the_service_and_says_so(admin_client, queue, fake_nylas):
