@@ -10,7 +10,7 @@ from daylit.errors import NotFound
 from daylit.models import Company
 from enrollments.models import HISTORY_STATUSES, ScheduledStep
 from outreach_queue.email_gap import warnings_sql
-from outreach_queue.models import StatusCount
+from outreach_queue.models import Reply, StatusCount, Suppression
 from outreach_queue.search import search_condition, sorted_not_walked
 from sequences.models import SequenceStep
 
@@ -153,3 +153,19 @@ def with_warnings(rows: list[ScheduledStep], *, company: Company) -> list[Schedu
     for row in rows:
         row.warnings = found.get(row.pk, [])
     return rows
+
+
+def reply_list(*, company: Company, filters: dict[str, Any]) -> QuerySet[Reply]:
+    """The company's replies, newest first; `classification`, `customer_id`, `reviewed` (a bool)."""
+    replies = Reply.objects.filter(company=company)
+    if filters.get("classification"):
+        replies = replies.filter(classification=filters["classification"])
+    if filters.get("customer_id"):
+        replies = replies.filter(customer_id=filters["customer_id"])
+    if filters.get("reviewed") is not None:
+        replies = replies.filter(reviewed_at__isnull=not filters["reviewed"])
+    return replies.order_by("-received_at", "-id")
+
+
+def suppression_list(*, company: Company) -> QuerySet[Suppression]:
+    return Suppression.objects.filter(company=company).order_by("-created_at", "email")

@@ -7,6 +7,7 @@ from rest_framework.response import Response
 
 from daylit.api.base import CompanyScopedAPIView
 from daylit.api.query import list_schema
+from outreach_queue import selectors
 from outreach_queue.api.serializers import (
     ReplyFilters,
     ReplyReviewSerializer,
@@ -40,14 +41,7 @@ class ReplyListView(CompanyScopedAPIView):
     )
     def get(self, request, company_id):
         filters = self.parse_query(ReplyFilters)
-        replies = Reply.objects.filter(company=self.company).order_by("-received_at", "-id")
-        if filters.get("classification"):
-            replies = replies.filter(classification=filters["classification"])
-        if filters.get("customer_id"):
-            replies = replies.filter(customer_id=filters["customer_id"])
-        if filters.get("reviewed") is not None:
-            replies = replies.filter(reviewed_at__isnull=not filters["reviewed"])
-        return self.paginated(replies, ReplySerializer)
+        return self.paginated(selectors.reply_list(company=self.company, filters=filters), ReplySerializer)
 
 
 class ReplyDetailView(CompanyScopedAPIView):
@@ -100,8 +94,7 @@ class SuppressionListView(CompanyScopedAPIView):
         "compared case-insensitively (kept lowercased).",
     )
     def get(self, request, company_id):
-        rows = Suppression.objects.filter(company=self.company).order_by("-created_at", "email")
-        return self.paginated(rows, SuppressionSerializer)
+        return self.paginated(selectors.suppression_list(company=self.company), SuppressionSerializer)
 
     @extend_schema(
         summary="Suppress an address",

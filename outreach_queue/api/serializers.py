@@ -129,13 +129,6 @@ class ReplyReviewSerializer(serializers.Serializer):
         max_digits=14, decimal_places=2, min_value=Decimal("0.01"), required=False, allow_null=True
     )
 
-    def validate(self, attrs):
-        if attrs["classification"] == ReplyClass.PROMISE and not attrs.get("promised_date"):
-            raise serializers.ValidationError(
-                {"promised_date": ["A promise needs the date the customer promised to pay."]}
-            )
-        return attrs
-
 
 class SuppressionSerializer(serializers.ModelSerializer):
     class Meta:

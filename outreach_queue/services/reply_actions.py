@@ -15,7 +15,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
-from rest_framework.exceptions import APIException
+from rest_framework.exceptions import APIException, ValidationError
 
 from daylit import disputes, promises
 from daylit.collections_models import Dispute, Promise
@@ -79,8 +79,6 @@ def reply_review(*, reply: Reply, reading: Reading) -> Reply:
     """A person's correction. The same class only marks the reply reviewed; another undoes the old
     action and applies the new one. `promise` needs a promised date (400)."""
     if reading.classification == ReplyClass.PROMISE and reading.promised_date is None:
-        from rest_framework.exceptions import ValidationError
-
         raise ValidationError({"promised_date": ["A promise needs the date the customer promised to pay."]})
     with transaction.atomic():
         locked = Reply.objects.select_for_update().get(pk=reply.pk)

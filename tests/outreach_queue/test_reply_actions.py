@@ -168,7 +168,9 @@ def test_review_replaces_the_action_and_undoes_the_old_one(api, company, deliver
     assert states(first, second) == [("paused", "auto_reply")] * 2
 
     promised = (timezone.now() + datetime.timedelta(days=10)).date()
-    assert review(api, company, found, classification="promise").status_code == 400  # no date
+    no_date = review(api, company, found, classification="promise")
+    assert no_date.status_code == 400 and "promised_date" in no_date.json()  # the field named
+    assert Reply.objects.get().classification == "auto_reply"  # and nothing changed
     response = review(api, company, found, classification="promise", promised_date=str(promised))
     assert response.status_code == 200, response.json()
     assert response.json()["classification"] == "promise" and response.json()["reviewed_at"]
