@@ -162,6 +162,9 @@ class ScheduledStep(models.Model):
     schedule_note = models.TextField(null=True, blank=True)  # noqa: DJ001 (SPEC: null)
     notes = models.TextField(blank=True, default="")
     attempts = models.PositiveIntegerField(default=0)
+    # The step variant this enrollment was assigned, "holdout" for the held-out group (created
+    # cancelled), null when the step runs no experiment.
+    variant_key = models.CharField(max_length=40, null=True, blank=True)  # noqa: DJ001 (SPEC: null)
     # Sending (queue app): after a retryable failure, auto-send does not try again before this time
     # (backoff or Nylas's Retry-After, whichever is later). A person may still send earlier.
     next_attempt_at = models.DateTimeField(null=True, blank=True)

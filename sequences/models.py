@@ -11,6 +11,12 @@ from daylit.calendar_codes import WEEKDAYS
 from daylit.models import Company
 
 MAX_OFFSET_DAYS = 3650
+# A reminder step's experiment (SPEC Part 2): 2..4 variants, each weighted 1..100, and a holdout of up to
+# half its enrollments, whose row is created cancelled. The key "holdout" names that group, so no variant
+# may take it.
+MIN_VARIANTS, MAX_VARIANTS = 2, 4
+MAX_HOLDOUT_PERCENT = 50
+HOLDOUT_KEY = "holdout"
 # Steps of an invoice_due sequence may come before the due date, up to a year.
 MIN_DUE_OFFSET_DAYS = -365
 # An email subject, however it is written (template, edit, AI draft), is at most this many characters.
@@ -146,12 +152,24 @@ class SequenceStep(models.Model):
     body_plain_template = models.TextField(blank=True, default="")
     body_html_template = models.TextField(blank=True, default="")
     instructions = models.TextField(blank=True, default="")
+    # [{key, weight, subject_template, body_plain_template, body_html_template}], checked by the services.
+    variants = models.JSONField(default=list, blank=True, db_default=[])
+    holdout_percent = models.PositiveSmallIntegerField(default=0, db_default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["offset_days", "offset_time", "created_at", "id"]
         constraints = [
+            models.CheckConstraint(
+                condition=Q(holdout_percent__lte=MAX_HOLDOUT_PERCENT),
+                name="%(app_label)s_%(class)s_holdout_percent_range",
+            ),
+            # Only a reminder is an email to test; calls and tasks have neither variants nor a holdout.
+            models.CheckConstraint(
+                condition=Q(step_type=StepType.REMINDER) | Q(variants=[], holdout_percent=0),
+                name="%(app_label)s_%(class)s_experiment_reminder_only",
+            ),
             models.CheckConstraint(
                 condition=Q(offset_days__gte=MIN_DUE_OFFSET_DAYS, offset_days__lte=MAX_OFFSET_DAYS),
                 name="%(app_label)s_%(class)s_offset_days_range",
