@@ -5,6 +5,10 @@ reached through daylit's signals, inside the transaction that recorded the answe
 "Chasing the invoice" is SPEC's: an enrollment whose `invoice_id` is the invoice, or one with no invoice
 (it chases the customer's whole balance). A dispute pauses an enrollment with no invoice only when the
 customer has no other open, undisputed invoice left for it to chase.
+
+An enrollment with no invoice is shared by every promise and dispute of its customer: it stays paused
+until the last open promise ends (its pause runs to the latest promised date), and a dispute upheld while
+another is still open leaves it paused for that one.
 """
 
 import datetime
@@ -12,6 +16,7 @@ from collections.abc import Iterable
 
 from django.db.models import Q
 
+from daylit.collections_models import Dispute, Promise
 from daylit.models import Invoice
 from enrollments import pausing, services
 from enrollments.models import PAUSE_REASON_DISPUTE, PAUSE_REASON_PROMISE, Enrollment
@@ -32,7 +37,13 @@ def enrollments_pause_for_promise(*, promise, pause_until: datetime.datetime) ->
     promise on it paused take the new date. Returns how many changed."""
     chasing = _chasing(customer_id=promise.customer_id, invoice_id=promise.invoice_id)
     active = _ids(chasing, status=Enrollment.Status.ACTIVE)
-    earlier = _ids(chasing, status=Enrollment.Status.PAUSED, pause_reason=PAUSE_REASON_PROMISE)
+    # A promise on the same invoice replaces its date; one with no invoice keeps the latest of them.
+    earlier = _ids(
+        Q(customer_id=promise.customer_id)
+        & (Q(invoice_id=promise.invoice_id) | Q(invoice_id__isnull=True, paused_until__lt=pause_until)),
+        status=Enrollment.Status.PAUSED,
+        pause_reason=PAUSE_REASON_PROMISE,
+    )
     paused = pausing.enrollments_pause(enrollment_ids=active, until=pause_until, reason=PAUSE_REASON_PROMISE)
     moved = pausing.enrollments_pause(
         enrollment_ids=earlier,
@@ -47,9 +58,18 @@ def enrollments_resume_after_promises(*, promises: Iterable) -> int:
     """A promise kept, broken or cancelled: what it paused and is still paused for it resumes, shifted
     (when kept, payment has already completed the enrollments on the invoice; the ones chasing the whole
     balance go on with the rest of it)."""
+    promises = list(promises)
+    customers = {promise.customer_id for promise in promises}
+    still_promised = set(  # the ended ones are settled already, in this transaction
+        Promise.objects.filter(customer_id__in=customers, status=Promise.Status.OPEN).values_list(
+            "customer_id", flat=True
+        )
+    )
     query = Q(pk__in=[])
     for promise in promises:
-        query |= _chasing(customer_id=promise.customer_id, invoice_id=promise.invoice_id)
+        query |= Q(customer_id=promise.customer_id, invoice_id=promise.invoice_id)
+    for customer_id in customers - still_promised:
+        query |= Q(customer_id=customer_id, invoice_id__isnull=True)
     ids = _ids(query, status=Enrollment.Status.PAUSED, pause_reason=PAUSE_REASON_PROMISE)
     return len(pausing.enrollments_resume(enrollment_ids=ids, shift=True))
 
@@ -88,5 +108,12 @@ def enrollments_settle_dispute(*, dispute) -> int:
     chasing = _chasing(customer_id=dispute.customer_id, invoice_id=dispute.invoice_id)
     ids = _ids(chasing, status=Enrollment.Status.PAUSED, pause_reason=PAUSE_REASON_DISPUTE)
     if dispute.resolution == "upheld":
+        if Dispute.objects.filter(customer_id=dispute.customer_id, status=Dispute.Status.OPEN).exists():
+            # The whole-balance enrollments wait for the customer's other open dispute.
+            ids = _ids(
+                Q(customer_id=dispute.customer_id, invoice_id=dispute.invoice_id),
+                status=Enrollment.Status.PAUSED,
+                pause_reason=PAUSE_REASON_DISPUTE,
+            )
         return services.enrollments_stop(enrollment_ids=ids, reason=STOP_REASON_DISPUTE_UPHELD)
     return len(pausing.enrollments_resume(enrollment_ids=ids, shift=True))

@@ -135,10 +135,40 @@ def test_a_dispute_on_the_last_open_invoice_pauses_the_balance_and_upheld_comple
         company_url(company, f"disputes/{opened['id']}/resolve"), {"resolution": "upheld"}, format="json"
     )
     assert response.status_code == 200, response.json()
-    for enrollment in (on_second, on_balance):
+    on_second.refresh_from_db()
+    assert (on_second.status, on_second.stop_reason) == ("completed", "dispute_upheld")
+    # The first dispute is still open: the balance waits for it instead of ending with the second.
+    assert state(on_first) == state(on_balance) == ("paused", "dispute")
+
+
+def test_the_balance_completes_when_the_last_open_dispute_is_upheld(api, company, account):
+    _, first, _, on_first, _, on_balance = account
+    api.patch(company_url(company, f"invoices/{account[2].id}"), {"status": "paid"}, format="json")
+    opened = dispute(api, company, first)
+    assert state(on_balance) == ("paused", "dispute")
+    response = api.post(
+        company_url(company, f"disputes/{opened['id']}/resolve"), {"resolution": "upheld"}, format="json"
+    )
+    assert response.status_code == 200, response.json()
+    for enrollment in (on_first, on_balance):
         enrollment.refresh_from_db()
         assert (enrollment.status, enrollment.stop_reason) == ("completed", "dispute_upheld")
-    assert state(on_first) == ("paused", "dispute")  # the first dispute is still open
+
+
+def test_the_balance_stays_paused_until_the_last_of_the_customers_promises_ends(api, company, account):
+    _, first, second, on_first, on_second, on_balance = account
+    first_made, _ = promise(api, company, first, days=20)
+    _, sooner = promise(api, company, second, days=5)
+    on_balance.refresh_from_db()
+    assert on_balance.paused_until > deadline(sooner, company.promise_grace_days)  # the later one holds
+
+    cancelled = api.post(company_url(company, f"promises/{first_made['id']}/cancel"), {}, format="json")
+    assert cancelled.status_code == 200, cancelled.json()
+    assert state(on_first) == ("active", None)
+    assert state(on_second) == state(on_balance) == ("paused", "promise")  # the second promise is open
+
+    promises_settle(now=deadline(sooner, company.promise_grace_days))  # broken
+    assert state(on_second) == state(on_balance) == ("active", None)
 
 
 def test_a_dispute_takes_over_a_promises_pause_so_a_broken_promise_does_not_resume(api, company, account):
