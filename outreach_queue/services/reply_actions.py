@@ -24,7 +24,7 @@ from enrollments import pausing
 from enrollments.models import CURRENT_STATUSES, PAUSE_REASON_DISPUTE, Enrollment
 from enrollments.services import enrollments_stop
 from outreach_queue.models import Reply, ReplyClass, Suppression
-from outreach_queue.services.suppressions import suppression_add, suppression_lift
+from outreach_queue.services.suppressions import suppression_lift, suppressions_add
 
 STOP_REASON_REPLIED = "replied"
 PAUSE_REASON_AUTO_REPLY = "auto_reply"
@@ -184,15 +184,19 @@ def _stop(reply: Reply, reading: Reading) -> tuple[str, str]:
 
 
 def _stop_and_suppress(reply: Reply, reading: Reading) -> tuple[str, str]:
-    """Wrong person or unsubscribe: stop every enrollment of the account and never email the address."""
+    """Wrong person or unsubscribe: stop every enrollment of the account and never email the address.
+    An address already on the list stays as it was, and the action says so: a review then lifts nothing
+    that this reply did not add."""
     stopped = enrollments_stop(
         enrollment_ids=list(_account(reply).values_list("pk", flat=True)), reason=STOP_REASON_REPLIED
     )
-    if reply.from_email:
-        suppression_add(
-            company_id=reply.company_id, email=reply.from_email, reason=SUPPRESSING[reading.classification]
-        )
-    return ACTION_SUPPRESSED, f"{_count('stopped', stopped)}; {reply.from_email or 'no address'} suppressed"
+    added = reply.from_email and suppressions_add(
+        company_id=reply.company_id, emails=[reply.from_email], reason=SUPPRESSING[reading.classification]
+    )
+    if not added:
+        kept = f"{reply.from_email} was suppressed already" if reply.from_email else "no address to suppress"
+        return ACTION_STOPPED, f"{_count('stopped', stopped)}; {kept}"
+    return ACTION_SUPPRESSED, f"{_count('stopped', stopped)}; {reply.from_email} suppressed"
 
 
 _ACTIONS = {
@@ -225,7 +229,7 @@ def _undo(reply: Reply) -> None:
             note="Withdrawn: the reply was reclassified.",
         )
     reason = SUPPRESSING.get(reply.classification)
-    if reason and reply.from_email:
+    if reason and reply.from_email and reply.action == ACTION_SUPPRESSED:
         suppression_lift(company_id=reply.company_id, email=reply.from_email, reason=reason)
 
 

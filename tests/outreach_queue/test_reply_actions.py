@@ -14,6 +14,7 @@ from django.utils import timezone
 from daylit.collections_models import Promise
 from outreach_queue.models import Reply, Suppression
 from outreach_queue.services import queue_rows_promote
+from outreach_queue.services.suppressions import suppression_add
 from tests.conftest import company_url
 from tests.connections.conftest import eager_celery  # noqa: F401 (fixture)
 from tests.connections.test_webhooks import bounce, connection, deliver, message_created, thread_replied  # noqa: F401
@@ -189,6 +190,23 @@ def test_review_replaces_the_action_and_undoes_the_old_one(api, company, deliver
 
     again = review(api, company, found, classification="unsubscribe")
     assert again.status_code == 200 and Suppression.objects.count() == 1
+
+
+@pytest.mark.parametrize("listed_before", [False, True], ids=["added by the reply", "listed before"])
+def test_review_lifts_only_a_suppression_the_reply_added(api, company, deliver, account, listed_before):  # noqa: F811
+    if listed_before:  # by an earlier unsubscribe, for the same reason
+        suppression_add(company_id=company.pk, email="AP@customer.example", reason="unsubscribe")
+    deliver(reply("Re: Invoice", "Please take me off this list."))
+    found = Reply.objects.get()
+
+    response = review(api, company, found, classification="unsubscribe")
+    assert response.status_code == 200, response.json()
+    assert response.json()["action"] == ("stopped" if listed_before else "stopped_and_suppressed")
+    assert Suppression.objects.get().reason == "unsubscribe"
+
+    response = review(api, company, found, classification="question")
+    assert response.status_code == 200, response.json()
+    assert Suppression.objects.filter(email="ap@customer.example").exists() == listed_before
 
 
 def test_replies_are_listed_and_filtered(api, company, deliver, account):  # noqa: F811
