@@ -16,7 +16,15 @@ from django.dispatch import Signal
 # read through the SDK when the notification was truncated; "" when unknown), headers (a list of
 # (name, value), read through the SDK; [] when unknown), received_at (a datetime, None when the
 # notification gives no time).
+# Also `read_ahead`: what the receivers of `reply_arriving` returned for this reply (a list; [] when the
+# reply was not read ahead, e.g. a delivery processed some other way).
 reply_received = Signal()
+
+# The same reply, with the same kwargs, sent BEFORE the delivery's transaction (the one exception to the
+# rule above): a receiver may do slow work there, such as a network call, and return its result, which
+# comes back to it in reply_received's `read_ahead`. It must not write: the delivery may yet be skipped
+# (processed meanwhile by another worker) or its transaction roll back.
+reply_arriving = Signal()
 
 # A non-delivery report for a message we sent. kwargs: connection_id, company_id, grant_id, message_ids
 # (candidate ids of our sent message: the origin id and the notification's message_id), thread_id

@@ -24,7 +24,7 @@ from django.utils import timezone
 from connections import services
 from connections.inbound import inbound_message_fetch
 from connections.models import EmailConnection, WebhookDelivery
-from connections.signals import bounce_detected, reply_received
+from connections.signals import bounce_detected, reply_arriving, reply_received
 from daylit.enqueue import enqueue_on_commit
 from daylit.errors import BadRequest
 
@@ -127,18 +127,20 @@ def webhook_delivery_process(*, delivery_id: UUID | str) -> str | None:
 
     The delivery row is locked and `processed_at` is stamped in the same transaction as the work (the
     signal receivers' writes included), so a task that runs twice, or two workers at once, act once.
-    The one network call, reading a reply's headers and full body (`connections.inbound`), happens
-    before the transaction, so no lock waits on Nylas.
+    The network calls happen before the transaction, so no lock or open transaction waits on them:
+    reading a reply's headers and full body (`connections.inbound`), then the receivers of
+    `reply_arriving` (the queue reads the reply, with the AI provider when the rules cannot tell).
     """
     waiting = WebhookDelivery.objects.filter(pk=delivery_id, processed_at__isnull=True).first()
     if waiting is None:
         return None
     envelope = _with_message(waiting)  # the SDK read, before any lock is taken
+    read_ahead = _read_ahead(event_type=waiting.event_type, envelope=envelope)  # e.g. an AI call, likewise
     with transaction.atomic():
         delivery = WebhookDelivery.objects.select_for_update().filter(pk=delivery_id).first()
         if delivery is None or delivery.processed_at is not None:
             return None
-        outcome = handle_event(event_type=delivery.event_type, envelope=envelope)
+        outcome = handle_event(event_type=delivery.event_type, envelope=envelope, read_ahead=read_ahead)
         delivery.outcome = outcome[:255]
         delivery.processed_at = timezone.now()
         delivery.save(update_fields=["outcome", "processed_at"])
@@ -188,17 +190,45 @@ def _with_message(delivery: WebhookDelivery) -> dict[str, Any]:
 # --- one action per handled event
 
 
-def handle_event(*, event_type: str, envelope: dict[str, Any]) -> str:
-    handler = _HANDLERS.get(event_type)
-    if handler is None:
-        return f"ignored: unhandled event type {event_type}"
+def handle_event(*, event_type: str, envelope: dict[str, Any], read_ahead: list[Any] | None = None) -> str:
+    """Act on one event. `read_ahead`: what `reply_arriving`'s receivers returned for it, if anything."""
     parts = envelope_parts(envelope)
     if not parts.grant_id:
         return "ignored: no grant id"
+    reply = _REPLIES.get(event_type)
+    if reply is not None:
+        found = reply(parts.grant_id, parts.obj)
+        if isinstance(found, str):
+            return found
+        connection, kwargs = found
+        return _send(reply_received, connection=connection, read_ahead=read_ahead or [], **kwargs)
+    handler = _HANDLERS.get(event_type)
+    if handler is None:
+        return f"ignored: unhandled event type {event_type}"
     return handler(parts.grant_id, parts.obj)
 
 
-def _message_created(grant_id: str, obj: dict[str, Any]) -> str:
+def _read_ahead(*, event_type: str, envelope: dict[str, Any]) -> list[Any]:
+    """What the receivers of `reply_arriving` read of a reply, before the delivery's transaction."""
+    reply = _REPLIES.get(event_type)
+    parts = envelope_parts(envelope)
+    if reply is None or not parts.grant_id:
+        return []
+    found = reply(parts.grant_id, parts.obj)
+    if isinstance(found, str):
+        return []
+    connection, kwargs = found
+    responses = reply_arriving.send(
+        sender=EmailConnection, connection_id=connection.id, company_id=connection.company_id, **kwargs
+    )
+    return [result for _, result in responses if result is not None]
+
+
+# A reply's notification read into reply_received's kwargs, or the outcome that says why it is ignored.
+_Reply = tuple[EmailConnection, dict[str, Any]] | str
+
+
+def _message_created(grant_id: str, obj: dict[str, Any]) -> _Reply:
     connection = _connection(grant_id)
     if connection is None:
         return "ignored: unknown grant"
@@ -210,9 +240,7 @@ def _message_created(grant_id: str, obj: dict[str, Any]) -> str:
         return "ignored: message has no sender"
     if connection.email.lower() in senders:
         return "ignored: sent from the connection's own address"
-    return _send(
-        reply_received,
-        connection=connection,
+    return connection, dict(
         grant_id=grant_id,
         thread_id=thread_id,
         message_id=_text(obj.get("id")),
@@ -226,7 +254,7 @@ def _message_created(grant_id: str, obj: dict[str, Any]) -> str:
     )
 
 
-def _thread_replied(grant_id: str, obj: dict[str, Any]) -> str:
+def _thread_replied(grant_id: str, obj: dict[str, Any]) -> _Reply:
     connection = _connection(grant_id)
     if connection is None:
         return "ignored: unknown grant"
@@ -235,9 +263,7 @@ def _thread_replied(grant_id: str, obj: dict[str, Any]) -> str:
     thread_id, root = _text(obj.get("thread_id")), _text(obj.get("root_message_id"))
     if not thread_id and not root:
         return "ignored: no thread or root message"
-    return _send(
-        reply_received,
-        connection=connection,
+    return connection, dict(
         grant_id=grant_id,
         thread_id=thread_id,
         message_id=_text(obj.get("message_id")),
@@ -293,10 +319,12 @@ def _grant_deleted(grant_id: str, obj: dict[str, Any]) -> str:
     )
 
 
-_HANDLERS: dict[str, Callable[[str, dict[str, Any]], str]] = {
+_REPLIES: dict[str, Callable[[str, dict[str, Any]], _Reply]] = {
     "message.created": _message_created,
     "message.created.truncated": _message_created,
     "thread.replied": _thread_replied,
+}
+_HANDLERS: dict[str, Callable[[str, dict[str, Any]], str]] = {
     "message.bounce_detected": _bounce_detected,
     "grant.expired": _grant_expired,
     "grant.updated": _grant_updated,

@@ -2,8 +2,36 @@
 
 from django.dispatch import receiver
 
-from connections.signals import bounce_detected, reply_received
-from outreach_queue.services.replies import sent_rows_mark_bounced, sent_rows_stop_on_reply
+from connections.signals import bounce_detected, reply_arriving, reply_received
+from outreach_queue.services.replies import reply_read_ahead, sent_rows_mark_bounced, sent_rows_stop_on_reply
+
+
+@receiver(reply_arriving, dispatch_uid="queue.read_reply_ahead")
+def read_reply_ahead(
+    sender,
+    *,
+    connection_id,
+    thread_id,
+    root_message_id="",
+    message_id="",
+    subject="",
+    text="",
+    body="",
+    headers=(),
+    received_at=None,
+    **kwargs,
+):
+    return reply_read_ahead(
+        connection_id=connection_id,
+        thread_id=thread_id,
+        root_message_id=root_message_id,
+        message_id=message_id,
+        subject=subject,
+        text=text,
+        body=body,
+        headers=list(headers),
+        received_at=received_at,
+    )
 
 
 @receiver(reply_received, dispatch_uid="queue.stop_on_reply")
@@ -20,6 +48,7 @@ def stop_on_reply(
     body="",
     headers=(),
     received_at=None,
+    read_ahead=(),
     **kwargs,
 ) -> str:
     return sent_rows_stop_on_reply(
@@ -33,6 +62,7 @@ def stop_on_reply(
         body=body,
         headers=list(headers),
         received_at=received_at,
+        read_ahead=read_ahead,
     )
 
 

@@ -11,6 +11,8 @@ event, whether or not its sequence stops on replies; the stops record their own 
 
 import datetime
 from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
 from uuid import UUID
 
 from django.db import IntegrityError, transaction
@@ -34,6 +36,41 @@ MAX_ERROR_LENGTH = 1000
 _REPLY_ONCE_CONSTRAINT = "queue_reply_once_per_message"
 
 
+@dataclass(frozen=True)
+class ReadAhead:
+    """A reply read before the webhook delivery's transaction (the AI call included), for one message."""
+
+    connection_id: UUID
+    message_id: str
+    thread_id: str
+    found: Any  # outreach_queue.reading's result
+
+
+def reply_read_ahead(
+    *,
+    connection_id: UUID,
+    thread_id: str,
+    root_message_id: str = "",
+    message_id: str = "",
+    subject: str = "",
+    text: str = "",
+    body: str = "",
+    headers: list[tuple[str, str]] | None = None,
+    received_at: datetime.datetime | None = None,
+) -> ReadAhead | None:
+    """Read a reply to one of our sent rows, writing nothing; None when it answers none of them."""
+    matched = _matched_rows(
+        connection_id=connection_id,
+        thread_id=thread_id,
+        root_message_id=root_message_id,
+        message_id=message_id,
+    )
+    if isinstance(matched, str):
+        return None
+    found = _read(matched[0], subject=subject, text=text, body=body, headers=headers, received_at=received_at)
+    return ReadAhead(connection_id=connection_id, message_id=message_id, thread_id=thread_id, found=found)
+
+
 def sent_rows_stop_on_reply(
     *,
     connection_id: UUID,
@@ -46,13 +83,60 @@ def sent_rows_stop_on_reply(
     body: str = "",
     headers: list[tuple[str, str]] | None = None,
     received_at: datetime.datetime | None = None,
+    read_ahead: Iterable[Any] = (),
 ) -> str:
     """Record a reply in the thread of a sent row of this connection (`thread_id`, or our
     `root_message_id`), read it (outreach_queue.reading) and apply its class's action to the customer's
     account (reply_actions). Rows of other connections (another company's grant) never match. A
     `message_id` that is one of our own sent messages is not a reply; a message recorded before
     (`message.created` and `thread.replied` both report it, and deliveries repeat) acts once.
+
+    The reading is `read_ahead`'s for this message when the webhook read it before its transaction
+    (reply_read_ahead), so no AI call runs inside it; otherwise it is read here.
     """
+    matched = _matched_rows(
+        connection_id=connection_id,
+        thread_id=thread_id,
+        root_message_id=root_message_id,
+        message_id=message_id,
+    )
+    if isinstance(matched, str):
+        return matched
+    received_at = received_at or timezone.now()
+    ahead = [
+        r.found
+        for r in read_ahead
+        if isinstance(r, ReadAhead)
+        and (r.connection_id, r.message_id, r.thread_id) == (connection_id, message_id, thread_id)
+    ]
+    reading = (
+        ahead[0]
+        if ahead
+        else _read(
+            matched[0], subject=subject, text=text, body=body, headers=headers, received_at=received_at
+        )
+    )
+    reply = reply_record(
+        row=matched[0],
+        connection_id=connection_id,
+        message_id=message_id,
+        from_email=from_email,
+        subject=subject,
+        text=reading.text or text,
+        received_at=received_at,
+    )
+    if reply is None:
+        return "ignored: this reply was recorded before"
+    outcome = reply_act(reply=reply, reading=as_reading(reading))
+    # After the action: the event's data says what the reply did.
+    events_record(type=REPLY_RECEIVED, subject_type=REPLY, ids=[reply.pk])
+    return outcome
+
+
+def _matched_rows(
+    *, connection_id: UUID, thread_id: str, root_message_id: str, message_id: str
+) -> list | str:
+    """The sent rows of this connection the reply answers, latest first; or why there are none."""
     sent = ScheduledStep.objects.filter(sender_connection_id=connection_id, status=ScheduledStep.Status.SENT)
     if message_id and sent.filter(provider_message_id=message_id).exists():
         return "ignored: the message is one we sent"
@@ -76,32 +160,18 @@ def sent_rows_stop_on_reply(
             "enrollment__time_zone",
         )
     )
-    if not matched:
-        return "ignored: no sent row in this thread"
-    received_at = received_at or timezone.now()
-    reading = read_reply(
+    return matched or "ignored: no sent row in this thread"
+
+
+def _read(row: dict, *, subject: str, text: str, body: str, headers, received_at):
+    return read_reply(
         subject=subject,
         text="" if body else text,  # Nylas's snippet is a cut preview: the body when there is one
         html=body,
         headers=headers or [],
-        received_at=received_at,
-        time_zone=matched[0]["enrollment__time_zone"],
+        received_at=received_at or timezone.now(),
+        time_zone=row["enrollment__time_zone"],
     )
-    reply = reply_record(
-        row=matched[0],
-        connection_id=connection_id,
-        message_id=message_id,
-        from_email=from_email,
-        subject=subject,
-        text=reading.text or text,
-        received_at=received_at,
-    )
-    if reply is None:
-        return "ignored: this reply was recorded before"
-    outcome = reply_act(reply=reply, reading=as_reading(reading))
-    # After the action: the event's data says what the reply did.
-    events_record(type=REPLY_RECEIVED, subject_type=REPLY, ids=[reply.pk])
-    return outcome
 
 
 def reply_record(
