@@ -1,5 +1,6 @@
 import uuid
 
+from django.contrib.postgres.indexes import GinIndex
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Length, Lower
@@ -91,6 +92,21 @@ class Enrollment(models.Model):
             models.Index(
                 fields=["paused_until"], condition=Q(paused_until__isnull=False), name="enroll_paused_until"
             ),
+            # A sequence's performance (outreach_queue.performance, docs/performance.md): enrollments
+            # started, completed, and those without an invoice of their own, each a small range scan.
+            models.Index(fields=["sequence", "created_at"], include=["status"], name="enroll_performance"),
+            models.Index(
+                fields=["sequence", "completed_at"],
+                include=["stop_reason"],
+                condition=Q(status="completed"),
+                name="enroll_completed",
+            ),
+            models.Index(
+                fields=["sequence"],
+                include=["customer", "created_at", "completed_at"],
+                condition=Q(invoice__isnull=True),
+                name="enroll_customer_level",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -114,6 +130,18 @@ HISTORY_STATUSES = (
     ScheduledStepStatus.COMPLETED,
     ScheduledStepStatus.CANCELLED,
     ScheduledStepStatus.FAILED,
+)
+
+
+# The queue tabs' indexes (ScheduledStep.Meta): the columns a tab's filters read, carried by its
+# covering index; the owner-led one has the owner as a key and no enrollment (see the Meta).
+QUEUE_COVER = ("step_type", "ar_owner_id", "customer", "sequence", "step", "enrollment")
+QUEUE_OWNER_COVER = ("step_type", "customer", "sequence", "step")
+# Tab, order, what only that tab's indexes carry, its rows.
+QUEUE_TABS = (
+    ("ready", ["scheduled_for", "id"], ["subject_lower"], Q(status=ScheduledStepStatus.READY)),
+    ("upcoming", ["scheduled_for", "id"], [], Q(status=ScheduledStepStatus.SCHEDULED)),
+    ("history", ["-updated_at", "-id"], [], Q(status__in=HISTORY_STATUSES)),
 )
 
 
@@ -206,7 +234,6 @@ class ScheduledStep(models.Model):
             ),
         ]
         indexes = [
-            models.Index(fields=["company", "status", "scheduled_for"], name="sched_company_status_when"),
             models.Index(
                 fields=["scheduled_for"], condition=Q(status="scheduled"), name="sched_due_scheduled"
             ),
@@ -225,6 +252,60 @@ class ScheduledStep(models.Model):
                 fields=["sender_connection"],
                 condition=Q(sender_connection__isnull=False),
                 name="sched_sender",
+            ),
+            # A sequence's performance (outreach_queue.performance, docs/performance.md), index-only: its
+            # rows by when they ended (or not yet), its reminders by when they were planned, its
+            # bounced emails.
+            models.Index(
+                fields=["sequence", "processed_at"],
+                include=["step", "variant_key", "status", "enrollment", "ready_at"],
+                name="sched_performance",
+            ),
+            models.Index(
+                fields=["sequence", "scheduled_for"],
+                include=["step", "variant_key", "enrollment"],
+                condition=Q(step_type="reminder"),
+                name="sched_experiment",
+            ),
+            models.Index(
+                fields=["sequence", "processed_at"],
+                include=["step"],
+                condition=Q(status="sent", error__startswith="bounced:"),
+                name="sched_bounced",
+            ),
+            # The queue's tabs (outreach_queue.selectors): per tab a covering partial index in the tab's
+            # order, so a page and its exact count are index-only scans whatever the filters, and one led
+            # by the owner ("my accounts"); the owner-led ones leave out enrollment_id (its filter has the
+            # unique (enrollment, step) index). Only the ready tab carries the subject's copy: people
+            # search it, and its rows are bounded by what is due. History grows forever.
+            *(
+                models.Index(
+                    fields=["company", *order],
+                    include=[*QUEUE_COVER, *extra],
+                    condition=condition,
+                    name=f"queue_{tab}",
+                )
+                for tab, order, extra, condition in QUEUE_TABS
+            ),
+            *(
+                models.Index(
+                    fields=["company", "ar_owner_id", *order],
+                    include=[*QUEUE_OWNER_COVER, *extra],
+                    condition=condition,
+                    name=f"queue_{tab}_owner",
+                )
+                for tab, order, extra, condition in QUEUE_TABS
+            ),
+            # The search's subject term, per tab (none for upcoming: scheduled rows have no subject).
+            *(
+                GinIndex(
+                    fields=["subject_lower"],
+                    opclasses=["gin_trgm_ops"],
+                    condition=condition,
+                    name=f"queue_subject_{tab}",
+                )
+                for tab, _, _, condition in QUEUE_TABS
+                if tab != "upcoming"
             ),
         ]
 

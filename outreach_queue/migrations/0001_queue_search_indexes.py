@@ -5,24 +5,20 @@ here, as raw SQL (pg_trgm operator classes and expression indexes), created and 
 - a trigram GIN index on UPPER(subject): Django's `icontains` is `UPPER(col) LIKE UPPER('%x%')`;
 - a trigram GIN index on customers' UPPER(name), searched before the queue rows;
 - the history tab's order (newest change first) as a partial index over the end states.
+
+Since enrollments.0016 the queue rows' indexes and storage options are the enrollments app's
+(`ScheduledStep.Meta.indexes`, built there on a fresh database): the statements on
+enrollments_scheduledstep this migration ran are gone from it. A database that ran them keeps what
+they built, and enrollments.0016 adopted it as it was.
 """
 
 from django.db import migrations
 
-TABLE = "enrollments_scheduledstep"
-
 FORWARD = [
     "CREATE EXTENSION IF NOT EXISTS pg_trgm",
-    f"CREATE INDEX IF NOT EXISTS queue_sched_subject_trgm ON {TABLE} USING gin (UPPER(subject) gin_trgm_ops)",
     "CREATE INDEX IF NOT EXISTS queue_customer_name_trgm ON daylit_customer USING gin (UPPER(name) gin_trgm_ops)",
-    f"CREATE INDEX IF NOT EXISTS queue_sched_history ON {TABLE} (company_id, updated_at DESC, id DESC) "
-    "WHERE status IN ('sent', 'completed', 'cancelled', 'failed')",
 ]
-BACKWARD = [
-    "DROP INDEX IF EXISTS queue_sched_subject_trgm",
-    "DROP INDEX IF EXISTS queue_sched_history",
-    "DROP INDEX IF EXISTS queue_customer_name_trgm",
-]
+BACKWARD = ["DROP INDEX IF EXISTS queue_customer_name_trgm"]
 
 
 def _run(statements):

@@ -8,40 +8,22 @@ covering index carries the subject's copy.
   checked on the index entries of an index-only scan: no heap visit per candidate. Only the ready
   tab: it is the tab people search, and its rows are bounded by what is due; history grows forever
   and keeps the narrower index.
+
+Since enrollments.0016 the queue rows' indexes and storage options are the enrollments app's
+(`ScheduledStep.Meta.indexes`, built there on a fresh database): the statements on
+enrollments_scheduledstep this migration ran are gone from it. A database that ran them keeps what
+they built, and enrollments.0016 adopted it as it was.
 """
 
 from django.db import migrations
 
-TABLE = "enrollments_scheduledstep"
-COVER = "step_type, ar_owner_id, customer_id, sequence_id, step_id, enrollment_id"
-TABS = {
-    "ready": "status = 'ready'",
-    "upcoming": "status = 'scheduled'",
-    "history": "status IN ('sent', 'completed', 'cancelled', 'failed')",
-}
-
 FORWARD = [
-    "DROP INDEX IF EXISTS queue_ready",
-    f"CREATE INDEX queue_ready ON {TABLE} (company_id, scheduled_for, id) INCLUDE ({COVER}, subject_lower) "
-    "WHERE status = 'ready'",
-    *(f"DROP INDEX IF EXISTS queue_subject_{tab}" for tab in TABS),
-    *(
-        f"CREATE INDEX queue_subject_{tab} ON {TABLE} USING gin (subject_lower gin_trgm_ops) WHERE {where}"
-        for tab, where in TABS.items()
-    ),
     "DROP INDEX IF EXISTS queue_customer_name_trgm",
     "CREATE INDEX queue_customer_name_trgm ON daylit_customer USING gin (name_lower gin_trgm_ops)",
 ]
 BACKWARD = [
     "DROP INDEX IF EXISTS queue_customer_name_trgm",
     "CREATE INDEX queue_customer_name_trgm ON daylit_customer USING gin (UPPER(name) gin_trgm_ops)",
-    *(f"DROP INDEX IF EXISTS queue_subject_{tab}" for tab in TABS),
-    *(
-        f"CREATE INDEX queue_subject_{tab} ON {TABLE} USING gin (UPPER(subject) gin_trgm_ops) WHERE {where}"
-        for tab, where in TABS.items()
-    ),
-    "DROP INDEX IF EXISTS queue_ready",
-    f"CREATE INDEX queue_ready ON {TABLE} (company_id, scheduled_for, id) INCLUDE ({COVER}) WHERE status = 'ready'",
 ]
 
 

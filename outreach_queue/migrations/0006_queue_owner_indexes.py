@@ -11,41 +11,14 @@ An `enrollment_id` filter (five rows or so) is served by the unique (enrollment,
 
 Built CONCURRENTLY (so the migration is not atomic): sends, promotion and enrolling go on meanwhile.
 An interrupted build leaves an invalid index, dropped before building again.
+
+Since enrollments.0016 the queue rows' indexes and storage options are the enrollments app's
+(`ScheduledStep.Meta.indexes`, built there on a fresh database): the statements on
+enrollments_scheduledstep this migration ran are gone from it. A database that ran them keeps what
+they built, and enrollments.0016 adopted it as it was.
 """
 
 from django.db import migrations
-
-TABLE = "enrollments_scheduledstep"
-COVER = "step_type, customer_id, sequence_id, step_id"
-INDEXES = {
-    "ready": ("scheduled_for, id", f"{COVER}, subject_lower", "status = 'ready'"),
-    "upcoming": ("scheduled_for, id", COVER, "status = 'scheduled'"),
-    "history": (
-        "updated_at DESC, id DESC",
-        COVER,
-        "status IN ('sent', 'completed', 'cancelled', 'failed')",
-    ),
-}
-
-FORWARD = [
-    statement
-    for tab, (order, cover, where) in INDEXES.items()
-    for statement in (
-        f"DROP INDEX CONCURRENTLY IF EXISTS queue_{tab}_owner",
-        f"CREATE INDEX CONCURRENTLY queue_{tab}_owner ON {TABLE} (company_id, ar_owner_id, {order}) "
-        f"INCLUDE ({cover}) WHERE {where}",
-    )
-]
-BACKWARD = [f"DROP INDEX CONCURRENTLY IF EXISTS queue_{tab}_owner" for tab in INDEXES]
-
-
-def _run(statements):
-    def run(apps, schema_editor):
-        for sql in statements:
-            schema_editor.execute(sql)
-
-    return run
-
 
 class Migration(migrations.Migration):
     atomic = False
@@ -54,4 +27,4 @@ class Migration(migrations.Migration):
         ("enrollments", "0007_drop_sched_company_status_changed"),
     ]
 
-    operations = [migrations.RunPython(_run(FORWARD), _run(BACKWARD))]
+    operations = []  # see the note above

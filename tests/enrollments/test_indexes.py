@@ -26,6 +26,7 @@ def test_the_upcoming_tab_has_no_subject_index():
         names = {row[0] for row in cursor.fetchall()}
     assert {"queue_subject_ready", "queue_subject_history", "sched_provider_message"} <= names
     assert "queue_subject_upcoming" not in names
+    assert "sched_company_status_when" not in names  # no query of the app read it (enrollments.0015)
 
 
 def test_the_history_indexes_cover_exactly_the_history_statuses():
