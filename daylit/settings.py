@@ -258,7 +258,8 @@ API_TOKEN_TOUCH_SECONDS = env_int("API_TOKEN_TOUCH_SECONDS", 60)
 AUTO_SEND_RATE_PER_MINUTE = env_int("AUTO_SEND_RATE_PER_MINUTE", 60)
 AUTO_SEND_MAX_RETRIES = env_int("AUTO_SEND_MAX_RETRIES", 8)
 SENDING_STUCK_AFTER_SECONDS = env_int("SENDING_STUCK_AFTER_SECONDS", 300)
-# Promotion shares a backlog with this many passes in threads (PostgreSQL only; 1 turns it off), and a
+# The every-minute promotion shares a backlog with this many passes, its own and helper tasks on the
+# workers (1 turns the helpers off; a web request always runs one pass), and a
 # search of the upcoming or history tab switches plans when its name matches reach more than this many
 # rows (planner estimate; see docs/queue.md).
 QUEUE_PROMOTION_WORKERS = env_int("QUEUE_PROMOTION_WORKERS", 2)

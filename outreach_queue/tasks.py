@@ -1,5 +1,6 @@
 """Celery tasks of the queue: thin wrappers over services, safe to run twice (ids in, rows re-read)."""
 
+import datetime
 import logging
 import random
 
@@ -9,6 +10,7 @@ from django.conf import settings
 from connections.sending import RetryableSendError
 from daylit.enqueue import enqueue_on_commit
 from daylit.errors import DomainError
+from daylit.models import Company
 from daylit.periodic import one_at_a_time
 from enrollments.models import ScheduledStep
 from outreach_queue import services
@@ -20,8 +22,9 @@ logger = logging.getLogger(__name__)
 @one_at_a_time("queue.promote_due")
 def promote_due() -> int:
     """Every minute: promote every company's due rows, then hand auto-send rows to workers. One run at
-    a time (a second beat's copy skips): two plans at once would enqueue every row's task twice."""
-    promoted = services.queue_rows_promote()
+    a time (a second beat's copy skips): two plans at once would enqueue every row's task twice. A
+    backlog is shared with `QUEUE_PROMOTION_WORKERS - 1` helper passes on other workers (promote_pass)."""
+    promoted = services.queue_rows_promote(helpers=settings.QUEUE_PROMOTION_WORKERS - 1)
     services.queue_rows_draft_sweep()
     plans = services.queue_rows_auto_send_plan()
     # On commit: a worker must never look for a row before the transaction that readied it commits. A
@@ -34,6 +37,18 @@ def promote_due() -> int:
     if promoted or plans:
         logger.info("promoted %s queue rows, %s auto-send tasks enqueued", promoted, len(plans))
     return promoted
+
+
+@shared_task(name="queue.promote_pass", ignore_result=True)
+def promote_pass(now: str, company_id: str | None = None) -> int:
+    """A helper pass on a promotion backlog, enqueued by the pass that found it; not one at a time: it
+    runs beside that pass, and SKIP LOCKED gives each its own batches. Rows due at `now` (ISO 8601)."""
+    company = None
+    if company_id is not None:
+        company = Company.objects.filter(pk=company_id).first()
+        if company is None:
+            return 0
+    return services.queue_rows_promote_helper(now=datetime.datetime.fromisoformat(now), company=company)
 
 
 @shared_task(name="queue.reconcile_sending", ignore_result=True)

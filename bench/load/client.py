@@ -113,11 +113,25 @@ class Client:
         self.call("GET enrollments", "GET", f"/sequence-enrollments?sequence_id={self.world.sequence_id}")
 
 
-def run_load(*, port: int, world: World, clients: int, seconds: float) -> tuple[Stats, float]:
+class FloorClient(Client):
+    """The baseline: the same clients reading the company's settings (authentication, one row, a
+    serializer), the least an API request costs on this stack and machine."""
+
+    MIX = [("settings_read", 1)]
+
+    def settings_read(self) -> None:
+        self.call("GET settings", "GET", "/settings")
+
+
+def run_load(
+    *, port: int, world: World, clients: int, seconds: float, client_class: type[Client] = Client
+) -> tuple[Stats, float]:
     stats = Stats()
     deadline = time.monotonic() + seconds
     threads = [
-        threading.Thread(target=Client(port=port, world=world, stats=stats, seed=i).run, args=(deadline,))
+        threading.Thread(
+            target=client_class(port=port, world=world, stats=stats, seed=i).run, args=(deadline,)
+        )
         for i in range(clients)
     ]
     started = time.monotonic()

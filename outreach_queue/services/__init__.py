@@ -23,7 +23,11 @@ from outreach_queue.services.drafts import (
     queue_row_regenerate,
     queue_rows_draft_sweep,
 )
-from outreach_queue.services.promotion import PROMOTION_BATCH_SIZE, queue_rows_promote
+from outreach_queue.services.promotion import (
+    PROMOTION_BATCH_SIZE,
+    queue_rows_promote,
+    queue_rows_promote_helper,
+)
 from outreach_queue.services.replies import sent_rows_mark_bounced, sent_rows_stop_on_reply
 from outreach_queue.services.retry import queue_row_retry
 from outreach_queue.services.transitions import queue_row_cancel, queue_row_complete, queue_row_update
@@ -47,6 +51,7 @@ __all__ = [
     "queue_row_update",
     "queue_rows_auto_send_plan",
     "queue_rows_promote",
+    "queue_rows_promote_helper",
     "queue_rows_reconcile_sending",
     "send_retry_seconds",
     "row_idempotency_key",

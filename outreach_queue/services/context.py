@@ -7,6 +7,7 @@ batch (senders, invoices), then `context_for(row)` in memory. Contexts hold plai
 import datetime
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
 from uuid import UUID
 
 from django.db import connection as db_connection
@@ -14,12 +15,14 @@ from django.db import connection as db_connection
 from connections.models import EmailConnection
 from daylit.models import Invoice, Promise
 from enrollments.scheduling import local_today
+from sequences.models import SequenceStep
 from sequences.templating import build_context
 
 ROW_FIELDS = (
     "id",
     "step_id",
     "step_type",
+    "variant_key",
     "enrollment_id",
     "customer_id",
     "sequence__timezone",
@@ -30,6 +33,34 @@ ROW_FIELDS = (
     "customer__email",
     "company__name",
 )
+
+
+@dataclass(frozen=True)
+class VariantTemplates:
+    """A variant's wording, rendered as a step's would be (render_step reads these three)."""
+
+    key: str
+    subject_template: str
+    body_plain_template: str
+    body_html_template: str
+
+
+def variant_templates(step: SequenceStep, variant_key: str | None) -> VariantTemplates | None:
+    """The templates of the variant a row was assigned, or None when it renders its step's own (no
+    variant: no experiment, or a holdout-only step). ValueError when the step no longer has that key
+    (the history lock keeps variants fixed once rows exist, so only a change behind the services' back).
+    """
+    if variant_key is None:
+        return None
+    for variant in step.variants:
+        if variant["key"] == variant_key:
+            return VariantTemplates(
+                key=variant_key,
+                subject_template=variant["subject_template"],
+                body_plain_template=variant["body_plain_template"],
+                body_html_template=variant["body_html_template"],
+            )
+    raise ValueError(f"the step has no variant '{variant_key}' any more")
 
 
 class RowContexts:

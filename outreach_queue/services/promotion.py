@@ -10,23 +10,22 @@ SELECT), so the cost per batch stays a few statements whatever its size.
 
 import datetime
 import logging
-import threading
 from typing import NamedTuple
 from uuid import UUID
 
-from django.conf import settings
 from django.db import connection as db_connection
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from daylit.enqueue import enqueue_on_commit
 from daylit.models import Company
 from enrollments.models import Enrollment, ScheduledStep
 from enrollments.payloads import QUEUE_ROW
 from enrollments.services import enrollments_finish_if_done
 from events.services import events_record
 from events.types import QUEUE_ROW_FAILED, QUEUE_ROW_READY
-from outreach_queue.services.context import ROW_FIELDS, RowContexts
+from outreach_queue.services.context import ROW_FIELDS, RowContexts, variant_templates
 from outreach_queue.services.drafts import NO_RECIPIENT_WARNING, enqueue_draft_generation
 from outreach_queue.services.suppressions import normalized, suppressed_reasons
 from sequences.drafting import GenerationNotConfigured, step_is_drafted, step_needs_provider
@@ -36,6 +35,9 @@ from sequences.templating import TemplateRenderError, render_step
 logger = logging.getLogger(__name__)
 
 PROMOTION_BATCH_SIZE = 2_000
+# A helper pass on a backlog (outreach_queue.tasks.promote_pass), enqueued by name: services never
+# import tasks.
+PROMOTE_PASS_TASK = "queue.promote_pass"
 
 Status = ScheduledStep.Status
 
@@ -45,19 +47,22 @@ def queue_rows_promote(
     company: Company | None = None,
     now: datetime.datetime | None = None,
     batch_size: int = PROMOTION_BATCH_SIZE,
-    workers: int | None = None,
+    helpers: int = 0,
 ) -> int:
     """Move every due `scheduled` row of an active enrollment to `ready` (or `failed` when it cannot
-    render); only `company`'s rows when given. Returns how many rows it moved.
+    render); only `company`'s rows when given. Returns how many rows this pass moved.
 
     Safe to run concurrently and repeatedly: rows are locked with SKIP LOCKED per batch and only rows
     still `scheduled` are selected, so each row is promoted by exactly one pass. Rows of completed
     enrollments stay `scheduled` (stopping cancels them anyway).
 
-    A backlog (the first batch came back full) is shared with `workers - 1` more passes in threads,
-    each on its own connection; SKIP LOCKED splits the rows between them, and one pass renders while
-    the database writes another's batch (default setting `QUEUE_PROMOTION_WORKERS`, 2; 1 turns it
-    off). Only on PostgreSQL, and not inside a caller's transaction: the helpers could not see its rows.
+    One pass, in this process and thread. A backlog (the first batch came back full) can be shared
+    with `helpers` more passes, enqueued as `PROMOTE_PASS_TASK` for Celery workers (after the caller's
+    transaction commits, so they see its rows): SKIP LOCKED splits the batches, and one pass renders
+    while the database writes another's batch. The periodic task asks for `QUEUE_PROMOTION_WORKERS - 1`
+    helpers; a web request asks for none and never starts a thread (it only promotes one company's
+    rows, and a thread per request would multiply connections with the web workers). A helper that
+    cannot be enqueued is logged and this pass does the work alone.
     """
     now = now or timezone.now()
     # Ordered like the batches: a bare EXISTS is planned as a sequential scan (the planner counts on
@@ -65,30 +70,20 @@ def queue_rows_promote(
     # moved on from `scheduled`); in this order it is one probe of the index's (status, time) range.
     if not _due_rows(company=company, now=now).order_by("scheduled_for").values_list("pk")[:1]:
         return 0
-    if workers is None:
-        workers = settings.QUEUE_PROMOTION_WORKERS
     pass_args = {"company": company, "now": now, "batch_size": batch_size}
     moved, after = _promote_pass(**pass_args, after=None, max_batches=1)
     if moved < batch_size:
         return moved
-    if workers <= 1 or transaction.get_connection().in_atomic_block:
-        return moved + _promote_pass(**pass_args, after=after)[0]
-    results: list[int] = []
-    errors: list[BaseException] = []
-    helpers = [
-        threading.Thread(target=_helper_pass, args=(results, errors), kwargs=pass_args, daemon=True)
-        for _ in range(workers - 1)
-    ]
-    for helper in helpers:
-        helper.start()
-    try:
-        moved += _promote_pass(**pass_args, after=after)[0]
-    finally:
-        for helper in helpers:
-            helper.join()
-    if errors:
-        raise errors[0]
-    return moved + sum(results)
+    if helpers > 0:
+        args = [now.isoformat(), str(company.pk) if company is not None else None]
+        enqueue_on_commit(PROMOTE_PASS_TASK, *([args] * helpers))
+    return moved + _promote_pass(**pass_args, after=after)[0]
+
+
+def queue_rows_promote_helper(*, now: datetime.datetime, company: Company | None = None) -> int:
+    """The pass of a helper task (`PROMOTE_PASS_TASK`): batches from the start of the due rows (the
+    other passes' are locked or gone), never more helpers. Returns how many rows it moved."""
+    return _promote_pass(company=company, now=now, batch_size=PROMOTION_BATCH_SIZE, after=None)[0]
 
 
 def _promote_pass(
@@ -120,16 +115,6 @@ def _due_rows(*, company: Company | None, now: datetime.datetime):
         status=Status.SCHEDULED, scheduled_for__lte=now, enrollment__status=Enrollment.Status.ACTIVE
     )
     return due if company is None else due.filter(company=company)
-
-
-def _helper_pass(results: list[int], errors: list[BaseException], **pass_args) -> None:
-    """A pass in a helper thread, from the start of the due rows (the others' are locked or gone)."""
-    try:
-        results.append(_promote_pass(**pass_args, after=None)[0])
-    except BaseException as exc:  # handed to the caller, which re-raises it
-        errors.append(exc)
-    finally:
-        db_connection.close()  # the thread's own connection
 
 
 def _promote_batch(
@@ -187,7 +172,8 @@ def _render_rows(rows: list[dict], *, now: datetime.datetime) -> list[RowUpdate]
 
     A reminder whose step has `instructions` waits for its AI draft (`draft_pending`, no content yet)
     when a provider is configured; without one, its templates are rendered as usual, and a step
-    written only as instructions fails with the reason.
+    written only as instructions fails with the reason. A row assigned a variant (`variant_key`)
+    renders that variant's templates instead of the step's (docs/variants.md).
     """
     reminders = [row for row in rows if row["step_type"] == SequenceStep.StepType.REMINDER]
     steps = SequenceStep.objects.in_bulk({row["step_id"] for row in reminders})
@@ -208,17 +194,25 @@ def _render_rows(rows: list[dict], *, now: datetime.datetime) -> list[RowUpdate]
             )
             continue
         warning = "" if to_email else NO_RECIPIENT_WARNING
-        if step_is_drafted(step):
+        try:
+            # A variant carries its own wording, so its row renders it and is never AI-drafted.
+            variant = variant_templates(step, row["variant_key"])
+        except ValueError as exc:
+            updates.append(
+                RowUpdate(row["id"], Status.FAILED, to_email=to_email, error=f"Could not render: {exc}")
+            )
+            continue
+        if variant is None and step_is_drafted(step):
             updates.append(
                 RowUpdate(row["id"], Status.READY, to_email=to_email, error=warning, draft_pending=True)
             )
             continue
-        if step_needs_provider(step):
+        if variant is None and step_needs_provider(step):
             reason = str(GenerationNotConfigured())
             updates.append(RowUpdate(row["id"], Status.FAILED, to_email=to_email, error=reason))
             continue
         try:
-            email = render_step(step, contexts.context_for(row))
+            email = render_step(variant or step, contexts.context_for(row))
         except (TemplateRenderError, ValueError) as exc:
             reason = f"Could not render: {exc}"[:2000]
             updates.append(RowUpdate(row["id"], Status.FAILED, to_email=to_email, error=reason))

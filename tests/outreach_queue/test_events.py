@@ -95,7 +95,7 @@ def _promotion_queries(company, count: int, batch_size: int) -> int:
     good, bad = due_rows(company, count)
     Event.objects.all().delete()
     with CaptureQueriesContext(connection) as queries:
-        assert queue_rows_promote(company=company, batch_size=batch_size, workers=1) == 2 * count
+        assert queue_rows_promote(company=company, batch_size=batch_size) == 2 * count
     assert Event.objects.filter(type=QUEUE_ROW_READY).count() == count
     assert Event.objects.filter(type=QUEUE_ROW_FAILED).count() == count
     statements = [q["sql"] for q in queries.captured_queries if "INSERT INTO events_event" in q["sql"]]
