@@ -16,6 +16,7 @@ from daylit.models import Company, Customer, Invoice
 from enrollments.calendar import HolidayCalendar, PlannedSend, SendPlanner, holiday_calendar
 from enrollments.models import Enrollment
 from enrollments.scheduling import local_today
+from enrollments.variants import Range, step_ranges
 from sequences.models import CALENDAR_SETTINGS, Sequence, SequenceStep
 
 SKIPPED_AT_ENROLL = "skipped: already past when enrolled"
@@ -29,6 +30,9 @@ class Step:
     label: str
     offset_days: int
     offset_time: datetime.time
+    # The step's experiment as bucket ranges (enrollments.variants); () when it runs none. A tuple, so a
+    # Step stays hashable (planned rows are cached per tuple of steps).
+    ranges: tuple[Range, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -61,13 +65,16 @@ def no_open_invoice() -> Conflict:
 
 
 def active_steps(sequence_id: UUID) -> list[Step]:
-    """The sequence's active steps in schedule order (one query)."""
+    """The sequence's active steps in schedule order, each with its experiment's ranges (one query)."""
     rows = (
         SequenceStep.objects.filter(sequence_id=sequence_id, is_active=True)
         .order_by("offset_days", "offset_time", "created_at", "id")
-        .values_list("id", "step_type", "label", "offset_days", "offset_time")
+        .values_list("id", "step_type", "label", "offset_days", "offset_time", "variants", "holdout_percent")
     )
-    return [Step(*row) for row in rows]
+    return [
+        Step(*row, ranges=step_ranges(variants=variants, holdout_percent=holdout_percent))
+        for *row, variants, holdout_percent in rows
+    ]
 
 
 def targets(company_id: UUID, customer_ids: Iterable[UUID]) -> dict[UUID, Target]:

@@ -72,7 +72,9 @@ def enrollment_create(
 ) -> tuple[Enrollment, bool]:
     """Enroll one customer and schedule one row per active step. Returns (enrollment, created).
 
-    The rows are planned under the sequence's calendar (enrollments.planning). An `invoice_due` sequence
+    The rows are planned under the sequence's calendar (enrollments.planning); a step running an
+    experiment gets the enrollment's variant, or its holdout row created cancelled with a
+    `queue_row.cancelled` event like a catch-up skip (docs/variants.md). An `invoice_due` sequence
     anchors on `invoice`, else on the customer's open invoice due first, which the enrollment records;
     with none, 409 `no_open_invoice`.
 
@@ -134,8 +136,9 @@ def enrollments_bulk_create(
     Customers already active in the sequence are re-enrolled: the stale enrollment completes
     ("re_enrolled") and its `scheduled` rows are cancelled, all in two UPDATEs. The rows are planned
     under the sequence's calendar once per (zone, holiday calendar, anchor date), and written by one
-    INSERT ... SELECT. The sequence row is locked FOR UPDATE for the whole transaction, so single
-    enrolls (FOR SHARE) and other bulks of this sequence wait instead of racing the set-based work.
+    INSERT ... SELECT, which also assigns each experiment step's variant or holdout (docs/variants.md).
+    The sequence row is locked FOR UPDATE for the whole transaction, so single enrolls (FOR SHARE) and
+    other bulks of this sequence wait instead of racing the set-based work.
     Raises Conflict unless the sequence is active, BadRequest for an empty or oversized list.
     """
     unique_ids = list(dict.fromkeys(customer_ids))

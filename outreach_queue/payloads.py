@@ -47,6 +47,7 @@ SELECT s.id, s.company_id, s.customer_id, s.enrollment_id,
            'prompt_version', s.prompt_version,
            'draft_pending', s.draft_pending,
            'schedule_note', s.schedule_note,
+           'variant_key', s.variant_key,
            'warnings', {warnings_sql(row="s", gap_hours="co.min_hours_between_emails")}
        ) AS data
 FROM {ScheduledStep._meta.db_table} s

@@ -1,14 +1,14 @@
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.urls import NoReverseMatch, reverse
+from django.utils.html import format_html
 from rest_framework.exceptions import ValidationError as ApiValidationError
 
-from connections.models import EmailConnection
 from daylit.calendar_codes import WEEKDAYS, is_valid_timezone
 from daylit.errors import Conflict
 from sequences import services
 from sequences.api.serializers import HourMinuteField
-from sequences.drafting import step_needs_provider
 from sequences.models import CALENDAR_SETTINGS, Sequence, SequenceStep
 from sequences.selectors import steps_with_history
 from sequences.templating import template_errors
@@ -20,6 +20,9 @@ def _add_service_errors(form: forms.Form, check, **kwargs) -> None:
         check(**kwargs)
     except ApiValidationError as exc:
         for field, field_messages in exc.detail.items():
+            field = (
+                field.removesuffix("_id") if field.removesuffix("_id") in form.fields else field
+            )  # API: x_id
             form.add_error(field if field in form.fields else None, [str(m) for m in field_messages])
     except Conflict as exc:
         form.add_error(None, str(exc.detail))
@@ -29,9 +32,23 @@ class StepInlineForm(forms.ModelForm):
     class Meta:
         model = SequenceStep
         fields = services.STEP_FIELDS
+        help_texts = {
+            "variants": '[] for none, or 2..4 of {"key", "weight" (1..100), "subject_template", '
+            '"body_plain_template", "body_html_template"} (docs/variants.md).',
+            "holdout_percent": "0..50: that share of enrollments is held out (their row is cancelled).",
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Left out of a form, an experiment keeps what the step has (a new step: none).
+        for name in ("variants", "holdout_percent"):
+            self.fields[name].required = False
 
     def clean(self):
         cleaned = super().clean()
+        for name in ("variants", "holdout_percent"):
+            if cleaned.get(name) is None and name not in self.errors:
+                cleaned[name] = getattr(self.instance, name)
         errors = template_errors(
             subject=cleaned.get("subject_template") or "",
             body_plain=cleaned.get("body_plain_template") or "",
@@ -51,9 +68,20 @@ class StepInlineForm(forms.ModelForm):
             )
         if getattr(self, "has_history", False) and cleaned.get("DELETE"):
             raise ValidationError("This step has history and cannot be deleted; deactivate it instead.")
+        if not cleaned.get("DELETE") and not {"variants", "holdout_percent"} & set(self.errors):
+            # The services' own checks, messages and all.
+            _add_service_errors(self, services.clean_variants, variants=cleaned["variants"])
+            if "variants" not in self.errors:
+                _add_service_errors(
+                    self,
+                    services.check_experiment,
+                    step_type=cleaned.get("step_type") or self.instance.step_type,
+                    variants=cleaned["variants"],
+                    holdout_percent=cleaned.get("holdout_percent", self.instance.holdout_percent),
+                )
         draft = SequenceStep(**{f: cleaned.get(f, getattr(self.instance, f)) for f in services.STEP_FIELDS})
-        if not cleaned.get("DELETE") and step_needs_provider(draft):
-            self.add_error("instructions", "AI generation is not configured (set AI_API_KEY): add templates.")
+        if not cleaned.get("DELETE"):
+            _add_service_errors(self, services.check_generation, step=draft)
         return cleaned
 
 
@@ -119,10 +147,8 @@ class SequenceAdminForm(forms.ModelForm):
                 self, services.check_anchor_change, sequence=self.instance, anchor=cleaned["anchor"]
             )
         sender, company = cleaned.get("sender_connection"), cleaned.get("company") or self.instance.company
-        if sender is not None and company is not None and sender.company_id != company.pk:
-            self.add_error("sender_connection", "This email connection belongs to another company.")
-        elif sender is not None and sender.status != EmailConnection.Status.ACTIVE:
-            self.add_error("sender_connection", f"This email connection is not active ({sender.status}).")
+        if sender is not None and company is not None:
+            _add_service_errors(self, services.check_sender, connection=sender, company=company)
         return cleaned
 
     def clean_timezone(self):
@@ -136,15 +162,24 @@ class SequenceAdminForm(forms.ModelForm):
 class SequenceAdmin(admin.ModelAdmin):
     form = SequenceAdminForm
     inlines = [StepInline]
-    list_display = ["name", "company", "status", "anchor", "timezone", "auto_send", "created_at"]
+    list_display = [
+        "name",
+        "company",
+        "status",
+        "anchor",
+        "timezone",
+        "auto_send",
+        "created_at",
+        "performance",
+    ]
     list_filter = ["status", "anchor", "skip_holidays"]
     search_fields = ["name"]
     list_select_related = ["company"]
     raw_id_fields = ["company", "sender_connection"]
-    readonly_fields = ["status", "created_at", "updated_at"]
+    readonly_fields = ["status", "performance", "created_at", "updated_at"]
     actions = ["activate", "archive"]
     fieldsets = [
-        (None, {"fields": ["company", "name", "status", "timezone", "sender_connection"]}),
+        (None, {"fields": ["company", "name", "status", "performance", "timezone", "sender_connection"]}),
         (
             "Sending",
             {"fields": ["auto_send", "auto_send_generated", "stop_on_reply", "send_followups_in_thread"]},
@@ -159,6 +194,18 @@ class SequenceAdmin(admin.ModelAdmin):
         ),
         ("History", {"fields": ["created_at", "updated_at"]}),
     ]
+
+    @admin.display(description="Performance")
+    def performance(self, sequence):
+        """A link to the sequence's performance page, which the queue app's admin serves: found by URL name,
+        since this app never imports the queue app (and without it there is no page to link)."""
+        if sequence._state.adding:
+            return "—"
+        try:
+            url = reverse("admin:queue_sequence_performance", args=[sequence.pk])
+        except NoReverseMatch:
+            return "—"
+        return format_html('<a href="{}">Funnel, payments, experiments</a>', url)
 
     def has_delete_permission(self, request, obj=None):
         # Deleting a sequence would cascade into its enrollments' sent history: archive it instead.

@@ -7,6 +7,7 @@ and "does this sequence have an active step?" cannot change between the check an
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -17,7 +18,16 @@ from connections.models import EmailConnection
 from daylit.errors import BadRequest, Conflict, violates
 from daylit.models import Company
 from sequences.drafting import step_needs_provider
-from sequences.models import CALENDAR_SETTINGS, DEFAULT_TIMEZONE, Sequence, SequenceStep
+from sequences.models import (
+    CALENDAR_SETTINGS,
+    DEFAULT_TIMEZONE,
+    HOLDOUT_KEY,
+    MAX_HOLDOUT_PERCENT,
+    MAX_VARIANTS,
+    MIN_VARIANTS,
+    Sequence,
+    SequenceStep,
+)
 from sequences.selectors import has_enrollments, steps_with_history
 from sequences.signals import sequence_archived
 from sequences.templating import FIELD_HTML, FIELD_PLAIN, FIELD_SUBJECT, template_errors
@@ -45,9 +55,17 @@ STEP_FIELDS = (
     "body_plain_template",
     "body_html_template",
     "instructions",
+    "variants",
+    "holdout_percent",
 )
-# What may still change once a step has history: everything else is what enrollments were scheduled with.
+# What may still change once a step has history: everything else is what enrollments were scheduled with
+# (an experiment too: its rows were assigned by these variants and weights, and are counted by them).
 HISTORY_SAFE_FIELDS = frozenset({"label", "is_active"})
+TEMPLATE_FIELDS = (FIELD_SUBJECT, FIELD_PLAIN, FIELD_HTML)
+# The longest template the API takes, per field (the step's and each variant's).
+TEMPLATE_MAX_LENGTHS = {FIELD_SUBJECT: 2_000, FIELD_PLAIN: 100_000, FIELD_HTML: 200_000}
+VARIANT_KEY_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
+MIN_WEIGHT, MAX_WEIGHT = 1, 100
 
 
 ACTION_ACTIVATE = "activate"
@@ -61,8 +79,9 @@ def _name_conflict(exc: IntegrityError, name: str) -> Conflict:
     raise exc
 
 
-def _check_sender(connection: EmailConnection | None, company: Company) -> None:
-    """A sender must be an active connection of the same company (400 naming the field otherwise)."""
+def check_sender(*, connection: EmailConnection | None, company: Company) -> None:
+    """A sender must be an active connection of the same company (400 naming the field otherwise; the
+    admin's sequence form calls it too)."""
     if connection is None:
         return
     if connection.company_id != company.id:
@@ -133,7 +152,7 @@ def sequence_create(
         if sender is not None and sender.status != EmailConnection.Status.ACTIVE:
             values["sender_connection"] = None
     values.update(settings)
-    _check_sender(values.get("sender_connection"), company)
+    check_sender(connection=values.get("sender_connection"), company=company)
     check_calendar(values=values)
     try:
         with transaction.atomic():
@@ -161,7 +180,7 @@ def sequence_update(*, sequence: Sequence, data: dict[str, Any]) -> Sequence:
     if unknown:
         raise TypeError(f"not updatable here: {sorted(unknown)}")
     if "sender_connection" in data:
-        _check_sender(data["sender_connection"], sequence.company)
+        check_sender(connection=data["sender_connection"], company=sequence.company)
     try:
         with transaction.atomic():
             locked = Sequence.objects.select_for_update().get(pk=sequence.pk)
@@ -217,8 +236,100 @@ def _validate_templates(data: dict[str, Any]) -> None:
         raise ValidationError(errors)
 
 
-def _check_generation(step: SequenceStep) -> None:
-    """A reminder written only as `instructions` needs an AI provider to ever become an email."""
+def _variant_problems(variant: Any) -> tuple[dict[str, Any], list[str]]:
+    """One variant's cleaned value and what is wrong with it ("field: message"), in field order."""
+    if not isinstance(variant, dict):
+        return {}, ["Expected an object with key, weight and the three templates."]
+    problems = []  # fields it does not know are left out, as a serializer leaves them
+    key, weight = variant.get("key"), variant.get("weight")
+    if not isinstance(key, str) or not VARIANT_KEY_RE.fullmatch(key):
+        problems.append(
+            "key: A short slug is required: 1..40 lowercase letters, digits, '-' or '_', starting with a "
+            "letter or digit."
+        )
+    elif key == HOLDOUT_KEY:
+        problems.append(f"key: '{HOLDOUT_KEY}' names the held-out group; choose another key.")
+    if not isinstance(weight, int) or isinstance(weight, bool) or not MIN_WEIGHT <= weight <= MAX_WEIGHT:
+        problems.append(f"weight: An integer from {MIN_WEIGHT} to {MAX_WEIGHT} is required.")
+    templates = {}
+    for field in TEMPLATE_FIELDS:
+        value = variant.get(field, "")
+        if not isinstance(value, str):
+            problems.append(f"{field}: Expected a string.")
+        elif len(value) > TEMPLATE_MAX_LENGTHS[field]:
+            problems.append(
+                f"{field}: Ensure this field has no more than {TEMPLATE_MAX_LENGTHS[field]} characters."
+            )
+        else:
+            templates[field] = value
+    if len(templates) == len(TEMPLATE_FIELDS):  # the checker only once every template is a bounded string
+        for field, messages in template_errors(
+            subject=templates[FIELD_SUBJECT],
+            body_plain=templates[FIELD_PLAIN],
+            body_html=templates[FIELD_HTML],
+        ).items():
+            problems += [f"{field}: {message}" for message in messages]
+        # A variant is its wording: it is never drafted by the AI, so an empty one would send nothing.
+        if not templates[FIELD_SUBJECT].strip():
+            problems.append(f"{FIELD_SUBJECT}: A variant needs a subject.")
+        if not (templates[FIELD_PLAIN].strip() or templates[FIELD_HTML].strip()):
+            problems.append(f"{FIELD_PLAIN}: A variant needs a body (plain text, HTML or both).")
+    return {"key": key, "weight": weight, **templates}, problems
+
+
+def clean_variants(*, variants: Any) -> list[dict[str, Any]]:
+    """A step's `variants` as stored: [] or 2..4 objects {key, weight, subject_template,
+    body_plain_template, body_html_template} (templates left out are ""), each template checked as the
+    step's own are. 400 on `variants`, each message naming its item ("Item 1: weight: ...")."""
+    if not isinstance(variants, list):
+        raise ValidationError(
+            {"variants": [f"Expected a list of {MIN_VARIANTS} to {MAX_VARIANTS} variants."]}
+        )
+    if variants and not MIN_VARIANTS <= len(variants) <= MAX_VARIANTS:
+        raise ValidationError(
+            {
+                "variants": [
+                    f"Give {MIN_VARIANTS} to {MAX_VARIANTS} variants, or none (an empty list); "
+                    f"got {len(variants)}."
+                ]
+            }
+        )
+    cleaned, messages, seen = [], [], set()
+    for index, variant in enumerate(variants):
+        clean, problems = _variant_problems(variant)
+        key = clean.get("key")
+        if isinstance(key, str) and key in seen:
+            problems.append(f"key: '{key}' is already the key of another variant of this step.")
+        seen.add(key)
+        messages += [f"Item {index}: {problem}" for problem in problems]
+        cleaned.append(clean)
+    if messages:
+        raise ValidationError({"variants": messages})
+    return cleaned
+
+
+def check_experiment(*, step_type: str, variants: list[dict[str, Any]], holdout_percent: Any) -> None:
+    """Variants and a holdout belong to reminders only, the holdout is 0..50 (400 naming the field).
+    `variants` is already cleaned (clean_variants)."""
+    if not isinstance(holdout_percent, int) or not 0 <= holdout_percent <= MAX_HOLDOUT_PERCENT:
+        raise ValidationError(
+            {"holdout_percent": [f"An integer from 0 to {MAX_HOLDOUT_PERCENT} is required."]}
+        )
+    if step_type == SequenceStep.StepType.REMINDER:
+        return
+    if variants:
+        raise ValidationError(
+            {"variants": [f"Only a reminder step may have variants (this one is a {step_type})."]}
+        )
+    if holdout_percent:
+        raise ValidationError(
+            {"holdout_percent": [f"Only a reminder step may have a holdout (this one is a {step_type})."]}
+        )
+
+
+def check_generation(*, step: SequenceStep) -> None:
+    """A reminder written only as `instructions` needs an AI provider to ever become an email (the
+    step admin calls it too)."""
     if step_needs_provider(step):
         raise ValidationError(
             {
@@ -251,8 +362,11 @@ def step_create(*, sequence: Sequence, data: dict[str, Any]) -> SequenceStep:
     """Add a step (defaults from the model for fields left out); templates are validated first."""
     fields = {field: data[field] for field in STEP_FIELDS if field in data}
     _validate_templates(fields)
+    if "variants" in fields:
+        fields["variants"] = clean_variants(variants=fields["variants"])
     step = SequenceStep(sequence=sequence, **fields)
-    _check_generation(step)
+    check_experiment(step_type=step.step_type, variants=step.variants, holdout_percent=step.holdout_percent)
+    check_generation(step=step)
     with transaction.atomic():
         check_offset(sequence=_lock_sequence(sequence.pk), offset_days=step.offset_days)
         step.save(force_insert=True)
@@ -267,7 +381,9 @@ def step_update(*, step: SequenceStep, data: dict[str, Any]) -> SequenceStep:
     current value is not a change).
     """
     fields = {field: data[field] for field in STEP_FIELDS if field in data}
-    _validate_templates({k: v for k, v in fields.items() if k in (FIELD_SUBJECT, FIELD_PLAIN, FIELD_HTML)})
+    _validate_templates({k: v for k, v in fields.items() if k in TEMPLATE_FIELDS})
+    if "variants" in fields:
+        fields["variants"] = clean_variants(variants=fields["variants"])
     with transaction.atomic():
         sequence = _lock_sequence(step.sequence_id)
         locked = SequenceStep.objects.select_for_update().get(pk=step.pk)
@@ -280,7 +396,10 @@ def step_update(*, step: SequenceStep, data: dict[str, Any]) -> SequenceStep:
             )
         for field, value in fields.items():
             setattr(locked, field, value)
-        _check_generation(locked)
+        check_experiment(
+            step_type=locked.step_type, variants=locked.variants, holdout_percent=locked.holdout_percent
+        )
+        check_generation(step=locked)
         check_offset(sequence=sequence, offset_days=locked.offset_days)
         locked.save()
     return locked

@@ -25,7 +25,18 @@ TIMELINE_EVENTS = 50
 FIELDSETS = [
     (
         "Row",
-        {"fields": ["id", "status", "step_type", "customer_name", "enrollment_link", "sequence", "step"]},
+        {
+            "fields": [
+                "id",
+                "status",
+                "step_type",
+                "customer_name",
+                "enrollment_link",
+                "sequence",
+                "step",
+                "variant_key",
+            ]
+        },
     ),
     (
         "Timing",

@@ -1,6 +1,7 @@
 import uuid
 from decimal import Decimal
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from connections.models import EmailConnection
@@ -33,6 +34,13 @@ class QueueRowSerializer(serializers.ModelSerializer):
         allow_null=True,
         help_text="What moved the row off its planned time (a day that is not a send day, a holiday, the "
         'send window), e.g. "Sat 2026-12-26 is not a send day"; null when nothing did.',
+    )
+    variant_key = serializers.CharField(
+        read_only=True,
+        allow_null=True,
+        help_text="The step variant this row was assigned (its wording), `holdout` for the held-out group "
+        "(created `cancelled`, `error` `holdout`, never sent); null when the step runs no experiment "
+        "(docs/variants.md).",
     )
     # Set by the selectors (outreach_queue.selectors.with_warnings), one query per page.
     warnings = serializers.ListField(
@@ -73,6 +81,7 @@ class QueueRowSerializer(serializers.ModelSerializer):
             "prompt_version",
             "draft_pending",
             "schedule_note",
+            "variant_key",
             "warnings",
         ]
         read_only_fields = fields
@@ -183,8 +192,26 @@ def single_line(value: str) -> str:
     return value
 
 
+# Not blank, and no line break anywhere (single_line): said in the schema too, so a generated client (and
+# the schema fuzz) knows what a subject may be.
+_LINE = r"[^\r\n\u0000\u2028\u2029\u0085]*"
+
+
+@extend_schema_field(
+    {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": SUBJECT_MAX_LENGTH,
+        "pattern": rf"^{_LINE}[^\s\u0000]{_LINE}$",
+    }
+)
+class SubjectField(serializers.CharField):
+    def __init__(self, **kwargs):
+        super().__init__(max_length=SUBJECT_MAX_LENGTH, validators=[single_line], **kwargs)
+
+
 class QueueRowEditSerializer(serializers.Serializer):
-    subject = serializers.CharField(required=False, max_length=SUBJECT_MAX_LENGTH, validators=[single_line])
+    subject = SubjectField(required=False)
     body_plain = serializers.CharField(
         required=False, allow_blank=True, trim_whitespace=False, max_length=200_000
     )

@@ -225,7 +225,8 @@ class QueueRowRegenerateView(CompanyScopedAPIView):
             ),
             409: OpenApiResponse(
                 description="`code` `not_a_reminder`: calls and tasks have no email; `invalid_state`: the "
-                "row is not `ready`; `no_instructions`: its step has no `instructions`; " + _FROZEN + "."
+                "row is not `ready`; `no_instructions`: its step has no `instructions`; `variant_row`: the "
+                "row is a variant of an experiment, whose wording is the variant's; " + _FROZEN + "."
             ),
             502: OpenApiResponse(
                 description="`code` `upstream_error`: the AI provider failed in a way that may pass; the "

@@ -76,7 +76,8 @@ def queue_row_draft(*, row_id: UUID) -> DraftResult | None:
 def queue_row_regenerate(*, row: ScheduledStep) -> ScheduledStep:
     """A person asks for a new draft of a ready reminder whose step has instructions.
 
-    409 for other rows and once a send was attempted (`content_frozen`), 400 without a provider; a
+    409 for other rows, for a row of an experiment's variant (`variant_row`) and once a send was
+    attempted (`content_frozen`), 400 without a provider; a
     provider that is unavailable answers 502 (503 when it rate-limits) with the reason also kept in
     `error`. A draft that fails its checks keeps the previous content and says why in `error` (200).
     """
@@ -89,6 +90,11 @@ def queue_row_regenerate(*, row: ScheduledStep) -> ScheduledStep:
         raise content_frozen()
     if not row.step.instructions.strip():
         raise Conflict("This step has no instructions to draft from.", code="no_instructions")
+    if row.variant_key:  # the experiment measures the variant's wording: an AI rewrite would void it
+        raise Conflict(
+            f"This row is variant {row.variant_key!r} of an experiment; its wording is the variant's.",
+            code="variant_row",
+        )
     if not generation_configured():
         raise BadRequest(str(GenerationNotConfigured()), code="generation_not_configured")
     result = _generate(row, only_if_pending=False)

@@ -9,8 +9,20 @@ from connections.models import EmailConnection
 from daylit.api.base import CompanyScopedField
 from daylit.api.fields import CommaSeparatedChoiceField
 from daylit.calendar_codes import WEEKDAYS, is_valid_timezone
-from sequences.models import CALENDAR_SETTINGS, MAX_OFFSET_DAYS, MIN_DUE_OFFSET_DAYS, Sequence, SequenceStep
-from sequences.services import ACTIONS
+from sequences import services
+from sequences.models import (
+    CALENDAR_SETTINGS,
+    HOLDOUT_KEY,
+    MAX_HOLDOUT_PERCENT,
+    MAX_OFFSET_DAYS,
+    MAX_VARIANTS,
+    MIN_DUE_OFFSET_DAYS,
+    MIN_VARIANTS,
+    Sequence,
+    SequenceStep,
+)
+from sequences.services import ACTIONS, TEMPLATE_MAX_LENGTHS
+from sequences.templating import FIELD_HTML, FIELD_PLAIN, FIELD_SUBJECT
 
 
 @extend_schema_field(
@@ -150,6 +162,52 @@ class SequenceFilters(serializers.Serializer):
     )
 
 
+class StepVariantSerializer(serializers.Serializer):
+    """One variant of a reminder step: its wording, and how often it is chosen (the schema of `variants`;
+    the service validates them)."""
+
+    key = serializers.RegexField(
+        services.VARIANT_KEY_RE.pattern,
+        max_length=40,
+        help_text=f"A slug unique within the step, never `{HOLDOUT_KEY}`; rows assigned this variant show "
+        "it as `variant_key`.",
+    )
+    weight = serializers.IntegerField(
+        min_value=services.MIN_WEIGHT,
+        max_value=services.MAX_WEIGHT,
+        help_text="Its share of the enrollments not held out is weight / sum of the step's weights.",
+    )
+    subject_template = serializers.CharField(max_length=TEMPLATE_MAX_LENGTHS[FIELD_SUBJECT])
+    body_plain_template = serializers.CharField(
+        max_length=TEMPLATE_MAX_LENGTHS[FIELD_PLAIN], required=False, allow_blank=True
+    )
+    body_html_template = serializers.CharField(
+        max_length=TEMPLATE_MAX_LENGTHS[FIELD_HTML], required=False, allow_blank=True
+    )
+
+
+@extend_schema_field(
+    StepVariantSerializer(
+        many=True,
+        max_length=MAX_VARIANTS,
+        help_text=f"Empty, or {MIN_VARIANTS}..{MAX_VARIANTS} variants of a reminder's email "
+        "(docs/variants.md). Each is validated as the step's templates are, and needs a subject and a body.",
+    )
+)
+class VariantsField(serializers.Field):
+    """`variants` in and out; in, the service's own check (clean_variants), so the API, the admin and the
+    model agree on one rule and one message per mistake."""
+
+    def to_internal_value(self, data):
+        try:
+            return services.clean_variants(variants=data)
+        except serializers.ValidationError as exc:
+            raise serializers.ValidationError(exc.detail["variants"]) from exc
+
+    def to_representation(self, value):
+        return value
+
+
 class StepSerializer(serializers.ModelSerializer):
     """A step in and out. Every field is optional on input (model defaults apply on create)."""
 
@@ -165,15 +223,27 @@ class StepSerializer(serializers.ModelSerializer):
     offset_time = HourMinuteField(required=False)
     is_active = serializers.BooleanField(required=False)
     subject_template = serializers.CharField(
-        max_length=2_000, required=False, allow_blank=True, trim_whitespace=False
+        max_length=TEMPLATE_MAX_LENGTHS[FIELD_SUBJECT],
+        required=False,
+        allow_blank=True,
+        trim_whitespace=False,
     )
     body_plain_template = serializers.CharField(
-        max_length=100_000, required=False, allow_blank=True, trim_whitespace=False
+        max_length=TEMPLATE_MAX_LENGTHS[FIELD_PLAIN], required=False, allow_blank=True, trim_whitespace=False
     )
     body_html_template = serializers.CharField(
-        max_length=200_000, required=False, allow_blank=True, trim_whitespace=False
+        max_length=TEMPLATE_MAX_LENGTHS[FIELD_HTML], required=False, allow_blank=True, trim_whitespace=False
     )
     instructions = serializers.CharField(max_length=20_000, required=False, allow_blank=True)
+    variants = VariantsField(required=False)
+    holdout_percent = serializers.IntegerField(
+        min_value=0,
+        max_value=MAX_HOLDOUT_PERCENT,
+        required=False,
+        help_text=f"0..{MAX_HOLDOUT_PERCENT}: that share of enrollments is held out of this reminder (a "
+        "control group): their row is created `cancelled` with `error` `holdout` and `variant_key` "
+        "`holdout`. Reminders only.",
+    )
     has_history = serializers.SerializerMethodField()
 
     class Meta:
@@ -190,6 +260,8 @@ class StepSerializer(serializers.ModelSerializer):
             "body_plain_template",
             "body_html_template",
             "instructions",
+            "variants",
+            "holdout_percent",
             "has_history",
             "created_at",
             "updated_at",

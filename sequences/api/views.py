@@ -23,7 +23,8 @@ DUPLICATE_NAME = OpenApiResponse(
 )
 STEP_HAS_HISTORY = OpenApiResponse(
     description="`code` `step_has_history`: enrollments were already scheduled with this step, so only "
-    "`label` and `is_active` may change; the detail names the fields that may not."
+    "`label` and `is_active` may change (not its templates, nor its `variants` or `holdout_percent`); the "
+    "detail names the fields that may not."
 )
 STEP_WRITE_RULES = (
     "Templates (`subject_template`, `body_plain_template`, `body_html_template`) use `{{ ... }}` "
@@ -33,7 +34,12 @@ STEP_WRITE_RULES = (
     "variable is a 400 naming the field. A reminder written only as `instructions` is a 400 while no AI "
     "provider is configured. `offset_days` is 0..3650 days after the anchor (-365..3650 in an `invoice_due` "
     "sequence: before or after the due date; a negative one elsewhere is a 400), `offset_time` `HH:MM` in "
-    "the schedule zone."
+    "the schedule zone. A reminder may run an experiment (docs/variants.md): `variants`, empty or 2..4 "
+    "`{key, weight, subject_template, body_plain_template, body_html_template}` (keys unique slugs, never "
+    "`holdout`; weights 1..100; each variant's templates checked as the step's are, with a subject and a "
+    "body; messages name the item, `Item 1: subject_template: ...`), and `holdout_percent` 0..50. Each "
+    "enrollment gets one variant by a deterministic hash of its id and the step's, or the holdout, whose "
+    "row is created `cancelled` (`error` `holdout`); a call or task with either is a 400."
 )
 STEP_UPDATE = (
     "Takes any subset of the create fields; fields left out keep their values. Any member may. Once the "

@@ -250,6 +250,12 @@ def test_regenerate_rules(api, anon, outsider_api, company, settings, fake_ai):
     url = company_url(company, "sequences/queue/{}/regenerate")
     assert api.post(url.format(no_instructions.id)).json()["code"] == "no_instructions"
     assert api.post(url.format(call.id)).json()["code"] == "not_a_reminder"
+    # A variant row of an experiment keeps the variant's wording (an AI rewrite would void the test).
+    variant = instructed_row(company, number="INV-780")
+    services.queue_rows_promote(company=company)
+    type(variant).objects.filter(pk=variant.pk).update(variant_key="firm")
+    refused = api.post(url.format(variant.id))
+    assert refused.status_code == 409 and refused.json()["code"] == "variant_row"
     assert anon.post(url.format(call.id)).status_code == 401
     assert outsider_api.post(url.format(call.id)).status_code == 404
     settings.AI_API_KEY = ""

@@ -89,28 +89,48 @@ def test_adding_a_sequence_with_a_step_goes_through_the_services(admin_client):
     assert list(sequence.steps.values_list("label", flat=True)) == ["Day 0"]
 
 
-def test_admin_refuses_a_sender_of_another_company_or_not_active(admin_client):
+def test_admin_refuses_a_sender_of_another_company_or_not_active_as_the_api_does(admin_client, api, company):
+    """The form calls the service's check (sequences.services.check_sender): the same refusal and, for
+    an inactive sender, the same words as the API's 400. The API never lets another company's id reach
+    the service (its field only knows the company's connections: "object does not exist"); the admin's
+    raw id box takes any, and the service refuses it as not existing."""
+    from tests.conftest import company_url
     from tests.factories.connections import EmailConnectionFactory
-    from tests.factories.core import CompanyFactory
 
-    company = CompanyFactory()
     foreign = EmailConnectionFactory()
     revoked = EmailConnectionFactory(company=company, status="revoked")
     for sender in (foreign, revoked):
+        refused = api.post(
+            company_url(company, "sequences"),
+            {"name": "Via the API", "sender_connection_id": str(sender.pk)},
+            format="json",
+        )
+        assert refused.status_code == 400
         response = admin_client.post(
             "/admin/sequences/sequence/add/", _add_form(company, sender_connection=str(sender.pk))
         )
-        assert (
-            response.status_code == 200 and "sender_connection" in response.context["adminform"].form.errors
-        )
-    assert not Sequence.objects.filter(name="Admin-made").exists()
+        assert response.status_code == 200
+        [message] = response.context["adminform"].form.errors["sender_connection"]
+        if sender is revoked:
+            assert [message] == refused.json()["sender_connection_id"]
+        else:
+            assert message == "This email connection does not exist."
+            assert "does not exist" in refused.json()["sender_connection_id"][0]
+    assert not Sequence.objects.filter(name__in=["Admin-made", "Via the API"]).exists()
 
 
-def test_admin_refuses_an_instructions_only_step_without_a_provider(admin_client, settings):
-    from tests.factories.core import CompanyFactory
+def test_admin_refuses_an_instructions_only_step_without_a_provider_as_the_api_does(
+    admin_client, api, company, settings
+):
+    """The step form calls the service's check (sequences.services.check_generation): same words."""
+    from tests.conftest import company_url
 
     settings.AI_API_KEY = ""
-    company = CompanyFactory()
+    sequence = SequenceFactory(company=company)
+    refused = api.post(
+        company_url(company, f"sequences/{sequence.pk}/steps"), {"instructions": "Be kind."}, format="json"
+    )
+    assert refused.status_code == 400
     data = _add_form(
         company,
         **{
@@ -121,6 +141,8 @@ def test_admin_refuses_an_instructions_only_step_without_a_provider(admin_client
     )
     response = admin_client.post("/admin/sequences/sequence/add/", data)
     assert response.status_code == 200
+    [step_form] = response.context["inline_admin_formsets"][0].formset.forms
+    assert step_form.errors["instructions"] == refused.json()["instructions"]
     assert not Sequence.objects.filter(name="Admin-made").exists()
 
 

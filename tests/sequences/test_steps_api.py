@@ -90,6 +90,8 @@ def test_create_with_defaults(api, company, sequence):
         "body_plain_template",
         "body_html_template",
         "instructions",
+        "variants",
+        "holdout_percent",
         "has_history",
         "created_at",
         "updated_at",
