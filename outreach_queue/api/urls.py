@@ -1,6 +1,6 @@
 from django.urls import path, register_converter
 
-from outreach_queue.api import reply_views, views
+from outreach_queue.api import performance_views, reply_views, views
 
 
 class EmailConverter:
@@ -26,6 +26,11 @@ urlpatterns = [
         "suppressions/<email:email>", reply_views.SuppressionDetailView.as_view(), name="suppression-detail"
     ),
     path("sequences/queue", views.QueueListView.as_view(), name="queue-list"),
+    path(
+        "sequences/<uuid:sequence_id>/performance",
+        performance_views.SequencePerformanceView.as_view(),
+        name="sequence-performance",
+    ),
     path("sequences/queue/<uuid:row_id>", views.QueueRowView.as_view(), name="queue-row"),
     path("sequences/queue/<uuid:row_id>/send", views.QueueRowSendView.as_view(), name="queue-row-send"),
     path("sequences/queue/<uuid:row_id>/cancel", views.QueueRowCancelView.as_view(), name="queue-row-cancel"),

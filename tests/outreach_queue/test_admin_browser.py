@@ -1,5 +1,6 @@
 """The support console in a real browser (Debian's chromium + chromedriver, headless, 1366 px wide):
-log in, find a failed row by customer name, read its error, retry it, cancel another, open a customer.
+log in, find a failed row by customer name, read its error, retry it, cancel another, open a customer;
+and a sequence's performance page, its charts drawn by Chart.js from the page's data.
 
 Skipped, with the reason in pytest's summary, where chromium is not installed (`.ci/run` installs it).
 Screenshots of the main pages are left in var/screenshots/ for people to look at.
@@ -12,6 +13,7 @@ import pytest
 
 from enrollments.models import ScheduledStep
 from tests.outreach_queue.admin_scenario import PASSWORD, build_queue, superuser
+from tests.outreach_queue.performance_scenario import FIRST_SENT, SECOND_SENT, build_performance
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
@@ -41,6 +43,7 @@ def browser():
     options.binary_location = CHROMIUM
     for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", f"--window-size={WIDTH},900"):
         options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})  # the console, for script errors
     # An explicit driver path: Selenium Manager would otherwise try to download one.
     driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
     driver.implicitly_wait(5)
@@ -61,6 +64,22 @@ def messages(driver) -> str:
     return " ".join(li.text for li in driver.find_elements(By.CSS_SELECTOR, "ul.messagelist li"))
 
 
+def console_errors(driver) -> list[str]:
+    """The page's console errors, less the favicon every admin page asks for and does not have."""
+    return [
+        entry["message"]
+        for entry in driver.get_log("browser")
+        if entry["level"] == "SEVERE" and "favicon.ico" not in entry["message"]
+    ]
+
+
+def log_in(driver, live_server) -> None:
+    driver.get(f"{live_server.url}/admin/login/?next=/admin/")
+    driver.find_element(By.NAME, "username").send_keys("support")
+    driver.find_element(By.NAME, "password").send_keys(PASSWORD)
+    driver.find_element(By.CSS_SELECTOR, "input[type=submit]").click()
+
+
 def press(driver, label: str) -> None:
     driver.find_element(By.CSS_SELECTOR, f'button[data-move="{label}"]').click()
 
@@ -69,10 +88,7 @@ def test_support_console_scenario(browser, live_server, company, fake_nylas):
     queue = build_queue(company, fake_nylas)
     superuser()
 
-    browser.get(f"{live_server.url}/admin/login/?next=/admin/")
-    browser.find_element(By.NAME, "username").send_keys("support")
-    browser.find_element(By.NAME, "password").send_keys(PASSWORD)
-    browser.find_element(By.CSS_SELECTOR, "input[type=submit]").click()
+    log_in(browser, live_server)
     assert "Outreach queue" in browser.page_source
     screenshot(browser, "01_admin_index")
 
@@ -124,3 +140,53 @@ def test_support_console_scenario(browser, live_server, company, fake_nylas):
 
     browser.get(f"{live_server.url}/admin/enrollments/enrollment/{queue.retrying.enrollment_id}/change/")
     screenshot(browser, "08_enrollment")
+
+
+# Each chart's canvas, its number of bars per dataset and of datasets, as Chart.js holds them.
+CHARTS_DRAWN = """
+return Array.from(document.querySelectorAll("canvas")).map(function (canvas) {
+  var chart = Chart.getChart(canvas);
+  return chart ? [canvas.id, chart.data.labels.length, chart.data.datasets.length,
+                  chart.getDatasetMeta(0).data.length] : [canvas.id, null, null, null];
+});
+"""
+
+
+def test_sequence_performance_charts(browser, live_server, company):
+    scenario = build_performance(company)
+    superuser()
+    log_in(browser, live_server)
+
+    browser.get(f"{live_server.url}/admin/sequences/sequence/{scenario.sequence.pk}/change/")
+    browser.find_element(By.LINK_TEXT, "Funnel, payments, experiments").click()
+    WebDriverWait(browser, 10).until(
+        lambda driver: driver.execute_script(
+            "return typeof Chart !== 'undefined' && !!Chart.getChart(document.getElementById('chart-funnel'))"
+        )
+    )
+    drawn = browser.execute_script(CHARTS_DRAWN)
+    # Three steps, four series (ready, sent, replied, paid) and three windows; the experiment's three arms.
+    assert drawn == [["chart-funnel", 3, 4, 3], ["chart-paid-within", 3, 3, 3], ["variants-0", 3, 1, 3]]
+    sent = browser.execute_script("return Chart.getChart('chart-funnel').data.datasets[1].data")
+    assert sent == [FIRST_SENT, SECOND_SENT, 0]
+    assert "Too few emails to call a winner" in browser.page_source
+    assert console_errors(browser) == []
+    screenshot(browser, "09_sequence_performance")
+
+    # A range with no history: the empty state, no canvas, and still no script error.
+    # Set as the input's value (ISO), which does not depend on how the browser's locale shows dates.
+    for field, day in (("id_date_from", "2020-01-01"), ("id_date_to", "2020-01-31")):
+        browser.execute_script("arguments[0].value = arguments[1]", browser.find_element(By.ID, field), day)
+    browser.find_element(By.CSS_SELECTOR, "form.performance-range button").click()
+    WebDriverWait(browser, 10).until(expected_conditions.url_contains("date_from=2020-01-01"))
+    assert browser.find_element(By.ID, "performance-empty").is_displayed()
+    assert browser.find_elements(By.TAG_NAME, "canvas") == []
+    assert console_errors(browser) == []
+    screenshot(browser, "10_sequence_performance_empty")
+
+    # A range the wrong way round: said on the page, nothing drawn.
+    browser.get(browser.current_url.split("?")[0] + "?date_from=2026-05-01&date_to=2026-01-01")
+    assert "must be on or before" in browser.find_element(By.CSS_SELECTOR, "ul.errorlist").text
+    assert browser.find_elements(By.TAG_NAME, "canvas") == []
+    assert console_errors(browser) == []
+    screenshot(browser, "11_sequence_performance_bad_range")

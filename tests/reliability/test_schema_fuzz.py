@@ -118,6 +118,8 @@ def test_every_operation_conforms_to_its_schema(case, fuzz_world):
         for name in ("customer_id", "invoice_id"):
             if isinstance(case.query.get(name), str) and case.path.endswith("/preview"):
                 case.query = {**case.query, name: seeded.ids[REAL_BODY_IDS[name]]}
+    if ParameterLocation.QUERY not in negative and case.path.endswith("/performance") and case.query:
+        case.query = date_range(case.query)
     if case.path == OAUTH_CALLBACK and ParameterLocation.QUERY not in negative:
         # A valid callback carries a state this server signed (once); Nylas's token answer is mocked.
         case.query = {**(case.query or {}), "state": fresh_oauth_state(seeded.member)}
@@ -144,6 +146,15 @@ def real_path_ids(params: dict, seeded) -> dict:
     return params
 
 
+def date_range(query: dict) -> dict:
+    """`from` <= `to` (a rule across parameters JSON Schema does not hold); `from` alone must not be
+    after today, the default `to`: both are sent, in order."""
+    dates = sorted(query[name] for name in ("from", "to") if isinstance(query.get(name), str))
+    if not dates:
+        return query
+    return {**query, "from": dates[0], "to": dates[-1]}
+
+
 UNSENT = object()
 
 
@@ -156,6 +167,25 @@ def calendar_pair(country, subdivision) -> dict:
         codes = (code for code in subdivisions_of(country) if len(code) <= SUBDIVISION_MAX_LENGTH)
         return {"country": country, "subdivision": next(codes, None)}
     return {"subdivision": None} if subdivision is UNSENT else {}
+
+
+def step_experiment(body: dict) -> dict:
+    """A step's variants are 0 or 2..4 with unique keys other than "holdout", each with a body, and only
+    a reminder runs an experiment (rules across items and fields JSON Schema does not hold)."""
+    if body.get("step_type", "reminder") != "reminder":
+        return {"variants": [], "holdout_percent": 0}
+    variants = body.get("variants")
+    if not isinstance(variants, list):
+        return {}
+    if len(variants) < 2 or not all(isinstance(variant, dict) for variant in variants):
+        return {"variants": []}
+    fixed = []
+    for index, variant in enumerate(variants):
+        variant = {**variant, "key": f"v{index}"}
+        if not str(variant.get("body_plain_template", "")).strip():
+            variant["body_plain_template"] = "Hello"
+        fixed.append(variant)
+    return {"variants": fixed}
 
 
 def real_body_ids(body: dict, seeded) -> dict:
@@ -177,6 +207,8 @@ def real_body_ids(body: dict, seeded) -> dict:
             body["send_window_start"], body["send_window_end"] = ends
         else:
             body.pop("send_window_start", None), body.pop("send_window_end", None)
+    if isinstance(body.get("variants"), list) or "holdout_percent" in body:
+        body.update(step_experiment(body))
     if isinstance(body.get("timezone"), str):
         body["timezone"] = "America/Chicago"  # the IANA names are a list JSON Schema does not hold
     if "country" in body or isinstance(body.get("subdivision"), str):
