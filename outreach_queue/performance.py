@@ -1,11 +1,12 @@
 """A sequence's performance over a range of days (SPEC Part 2, "Performance and experiments").
 
-`sequence_performance` answers the endpoint's JSON in six SQL statements whatever the number of
-steps, rows or payments (the steps, then five aggregates: GROUP BY step, variant, currency; FILTER per
-measure, over the sequence's rows, replies, enrollments and invoices), each a range scan of an index
-(enrollments.0014) over what the range can count; Python only shapes the few aggregated rows. The
-rules (which timestamp puts a row in the range, which email gets credit for a payment, how currencies
-are reported) are written down in docs/performance.md; the comments here say where each is applied.
+`sequence_performance` answers the endpoint's JSON in a fixed number of SQL statements whatever the
+number of steps, rows or payments: the steps, the planner settings, then five aggregates (GROUP BY
+step, variant, currency; FILTER per measure) over the sequence's rows, replies, enrollments and
+invoices, each a range scan of an index (enrollments.0014) over what the range can count. Python only
+shapes the few aggregated rows. The rules (which timestamp puts a row in the range, which email gets
+credit for a payment, how currencies are reported) are written down in docs/performance.md; the
+comments here say where each is applied.
 
 The range is whole local days in the sequence's timezone: [`date_from` 00:00, `date_to` + 1 day 00:00).
 """
@@ -108,6 +109,8 @@ def sequence_performance(
 # reads they are (random_page_cost 1.1, not the spinning-disk 4), so the paid invoices find their
 # enrollments through `enroll_invoice` instead of hashing all 100,000. Measured: ROWS_SQL 160-300 ms ->
 # 140-185 ms, then the whole selector's median 15% lower.
+# (set_config(..., true) lasts to the end of the outer transaction when the caller holds one; the API and
+# the admin page call this in autocommit, so it ends with the savepoint's transaction.)
 PLANNER_SQL = (
     "SELECT set_config('max_parallel_workers_per_gather', '0', true), set_config('work_mem', '32MB', true), "
     "set_config('random_page_cost', '1.1', true)"
@@ -122,11 +125,11 @@ SELECT false AS by_reason, NULL AS stop_reason, count(*),
 FROM enrollments_enrollment
 WHERE sequence_id = %(sequence)s AND created_at >= %(start)s AND created_at < %(end)s
 UNION ALL
-SELECT true, stop_reason, NULL, NULL, NULL, count(*)
+SELECT true, COALESCE(NULLIF(stop_reason, ''), 'unknown'), NULL, NULL, NULL, count(*)
 FROM enrollments_enrollment
 WHERE sequence_id = %(sequence)s AND status = 'completed'
   AND completed_at >= %(start)s AND completed_at < %(end)s
-GROUP BY stop_reason
+GROUP BY 2
 """
 
 
@@ -137,7 +140,7 @@ def _enrollments(cursor, params) -> dict[str, Any]:
         if not by_reason:
             totals.update(started=started, active=active, paused=paused)
         elif completed:
-            totals["completed"][reason or "unknown"] = completed
+            totals["completed"][reason] = completed
     totals["completed"] = dict(sorted(totals["completed"].items()))
     return totals
 
@@ -152,7 +155,9 @@ def _enrollments(cursor, params) -> dict[str, Any]:
 # rows are never emails: they are left out of `cancelled` and reported in the variants only.
 # Payments: each row joined to its enrollment's own invoice when paid since the range began (at most
 # one per row, so counts stay per row); an email is a row sent in range, timed from `processed_at`; a
-# held-out row counts from `scheduled_for` (in range and past); credited when paid 0..N days after.
+# held-out row counts from `scheduled_for` (in range and past, its enrollment still running and its
+# invoice still unpaid then, as for an email that would have been sent); credited when paid 0..N days
+# after.
 # Grouping sets: (step) for the step, (step, variant) for the arms, (step, currency) for the amounts.
 ROWS_SQL = """
 WITH paid AS (
@@ -164,18 +169,26 @@ WITH paid AS (
 ),
 touched AS (
     SELECT step_id, variant_key, status, enrollment_id, ready_at, processed_at,
-           NULL::timestamptz AS planned_for
+           NULL::timestamptz AS planned_for, NULL::boolean AS stopped_before
     FROM enrollments_scheduledstep
     WHERE sequence_id = %(sequence)s AND processed_at >= %(start)s
     UNION ALL
-    SELECT step_id, variant_key, status, enrollment_id, ready_at, processed_at, NULL
+    SELECT step_id, variant_key, status, enrollment_id, ready_at, processed_at, NULL, NULL
     FROM enrollments_scheduledstep
     WHERE sequence_id = %(sequence)s AND processed_at IS NULL
     UNION ALL
-    SELECT step_id, variant_key, NULL, enrollment_id, NULL, NULL, scheduled_for
-    FROM enrollments_scheduledstep
-    WHERE sequence_id = %(sequence)s AND step_type = 'reminder' AND step_id = ANY(%(experiments)s)
-      AND scheduled_for >= %(start)s AND scheduled_for < %(end)s
+    -- A held-out row stands for an email that would have gone out only if its enrollment had not been
+    -- stopped before then (a variant's row whose enrollment stopped first is cancelled, never sent,
+    -- never counted). Finishing is no stop: when the held-out step is the last, the enrollment finishes
+    -- with the row before it.
+    SELECT s.step_id, s.variant_key, NULL, s.enrollment_id, NULL, NULL, s.scheduled_for,
+           CASE WHEN s.variant_key = 'holdout' THEN EXISTS (
+               SELECT 1 FROM enrollments_enrollment e
+               WHERE e.id = s.enrollment_id AND e.completed_at <= s.scheduled_for
+                 AND e.stop_reason IS DISTINCT FROM 'finished') END
+    FROM enrollments_scheduledstep s
+    WHERE s.sequence_id = %(sequence)s AND s.step_type = 'reminder' AND s.step_id = ANY(%(experiments)s)
+      AND s.scheduled_for >= %(start)s AND s.scheduled_for < %(end)s
 ),
 flagged AS (
     SELECT t.step_id, t.variant_key, t.status, p.currency, p.amount_due,
@@ -187,7 +200,8 @@ flagged AS (
                 WHEN p.paid_at <= t.processed_at + interval '14 days' THEN 14
                 WHEN p.paid_at <= t.processed_at + interval '30 days' THEN 30 END AS paid_within,
            t.planned_for IS NOT NULL AS planned,
-           t.planned_for <= %(now)s AS planned_past,
+           t.planned_for <= %(now)s AND t.stopped_before IS NOT TRUE
+               AND (p.paid_at IS NULL OR p.paid_at >= t.planned_for) AS planned_past,
            p.paid_at BETWEEN t.planned_for AND t.planned_for + interval '14 days' AS held_paid14
     FROM touched t
     LEFT JOIN paid p ON p.enrollment_id = t.enrollment_id
@@ -271,8 +285,11 @@ WITH credited AS (
     JOIN daylit_invoice i ON i.customer_id = e.customer_id
     WHERE e.sequence_id = %(sequence)s AND e.invoice_id IS NULL
       AND ((s.status = 'sent' AND s.processed_at >= %(start)s AND s.processed_at < %(end)s)
-           OR (s.variant_key = 'holdout' AND s.scheduled_for >= %(start)s AND s.scheduled_for < %(end)s
-               AND s.scheduled_for <= %(now)s))
+           OR (s.variant_key = 'holdout' AND s.step_id = ANY(%(experiments)s)
+               AND s.scheduled_for >= %(start)s AND s.scheduled_for < %(end)s
+               AND s.scheduled_for <= %(now)s
+               AND (e.completed_at IS NULL OR e.completed_at > s.scheduled_for
+                    OR e.stop_reason = 'finished')))
       AND i.status = 'paid' AND i.created_at <= m.moment
       AND i.paid_at >= m.moment AND i.paid_at <= m.moment + interval '30 days'
 )
@@ -353,13 +370,15 @@ def _replies(cursor, params, found: dict[UUID, dict]) -> dict[UUID, dict[str, in
 # chasing the invoice sent (before the payment) to the payment; the median over the invoices.
 COLLECTED_SQL = """
 WITH chased AS (
-    SELECT e.id AS enrollment_id, i.id AS invoice_id, i.currency, i.amount_due, i.paid_at
+    -- An enrollment's own invoice counts every email it sent; a customer's, those once it existed.
+    SELECT e.id AS enrollment_id, i.id AS invoice_id, i.currency, i.amount_due, i.paid_at,
+           '-infinity'::timestamptz AS emails_from
     FROM daylit_invoice i
     JOIN enrollments_enrollment e ON e.invoice_id = i.id
     WHERE i.company_id = %(company)s AND i.status = 'paid' AND i.paid_at >= %(start)s AND i.paid_at < %(end)s
       AND e.sequence_id = %(sequence)s
     UNION ALL
-    SELECT e.id, i.id, i.currency, i.amount_due, i.paid_at
+    SELECT e.id, i.id, i.currency, i.amount_due, i.paid_at, i.created_at
     FROM enrollments_enrollment e
     JOIN daylit_invoice i ON i.customer_id = e.customer_id
     WHERE e.sequence_id = %(sequence)s AND e.invoice_id IS NULL AND i.status = 'paid'
@@ -373,7 +392,7 @@ first_sent AS (
     SELECT c.invoice_id, c.paid_at, min(s.processed_at) AS sent_at
     FROM chased c
     JOIN enrollments_scheduledstep s ON s.enrollment_id = c.enrollment_id
-    WHERE s.status = 'sent' AND s.processed_at <= c.paid_at
+    WHERE s.status = 'sent' AND s.processed_at <= c.paid_at AND s.processed_at >= c.emails_from
     GROUP BY c.invoice_id, c.paid_at
 )
 SELECT currency, sum(amount_due), NULL FROM invoices GROUP BY currency
@@ -456,6 +475,7 @@ def _variants(step: dict, *, arms: dict) -> list[dict[str, Any]]:
             paid14, n = measures["held14"], measures["due_past"]
         else:
             paid14, n = measures["paid14"], measures["sent"]
+        paid14 = min(paid14, n)  # a row changed behind the history lock must not make a rate over 1
         counted.append((key, measures, paid14, n))
     best = probability_best([(paid14, n) for _, _, paid14, n in counted], seed=_seed(step["id"]))
     result = []

@@ -14,7 +14,9 @@ the queue migrations no longer touch this table (their docstrings keep the measu
 - the table's storage options of queue.0002 and queue.0004 (autovacuum at 2%, no parallel workers),
   the same values: nothing changes on a database that has them.
 
-Not CONCURRENTLY: a database that has the indexes builds none, and a fresh one has no rows.
+Not CONCURRENTLY: a database that has the indexes builds none, and a fresh one has no rows. Only a
+database stopped between the old queue migrations (or with an index left invalid by an interrupted
+concurrent build) rebuilds one here, blocking writes to the table while it builds.
 
 The status-count triggers (queue.0007) stay in the queue app: they write the queue's own table
 (`StatusCount`), and apps depend one way (this app cannot know the queue's tables).
@@ -95,24 +97,22 @@ def _build_missing(apps, schema_editor):
     for name in DROPPED_BY_QUEUE:
         schema_editor.execute(f"DROP INDEX IF EXISTS {name}")
     with schema_editor.connection.cursor() as cursor:
-        cursor.execute("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = %s", [TABLE])
-        existing = dict(cursor.fetchall())
+        # An invalid index (a CREATE INDEX CONCURRENTLY of queue.0006 that was interrupted) is kept up to
+        # date but never used: rebuilt like an outdated one.
+        cursor.execute(
+            "SELECT c.relname, pg_get_indexdef(i.indexrelid), i.indisvalid FROM pg_index i"
+            " JOIN pg_class c ON c.oid = i.indexrelid WHERE i.indrelid = %s::regclass",
+            [TABLE],
+        )
+        existing = {name: (definition, valid) for name, definition, valid in cursor.fetchall()}
     for index in INDEXES:
-        definition = existing.get(index.name)
-        if definition is not None and OUTDATED.get(index.name, lambda _: False)(definition):
+        definition, valid = existing.get(index.name, (None, True))
+        if definition is not None and (not valid or OUTDATED.get(index.name, lambda _: False)(definition)):
             schema_editor.remove_index(model, index)
             definition = None
         if definition is None:
             schema_editor.add_index(model, index)
     schema_editor.execute(f"ALTER TABLE {TABLE} SET ({STORAGE})")
-
-
-def _drop(apps, schema_editor):
-    model = apps.get_model("enrollments", "ScheduledStep")
-    for index in INDEXES:
-        schema_editor.remove_index(model, index)
-    options = ", ".join(option.split(" = ")[0] for option in STORAGE.split(", "))
-    schema_editor.execute(f"ALTER TABLE {TABLE} RESET ({options})")
 
 
 class Migration(migrations.Migration):
@@ -123,6 +123,8 @@ class Migration(migrations.Migration):
             state_operations=[
                 migrations.AddIndex(model_name="scheduledstep", index=index) for index in INDEXES
             ],
-            database_operations=[migrations.RunPython(_build_missing, _drop)],
+            # Reversed, only the state goes: the queue migrations that built these indexes before stay
+            # recorded as applied, so the indexes must stay too (older code reads through them).
+            database_operations=[migrations.RunPython(_build_missing, migrations.RunPython.noop)],
         )
     ]

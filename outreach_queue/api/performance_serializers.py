@@ -7,6 +7,9 @@ from outreach_queue.models import ReplyClass
 from outreach_queue.performance import PAID_WINDOWS
 from sequences.models import StepType
 
+# Only YYYY-MM-DD, as documented (DRF's default "iso-8601" also takes 20260601 and 2026-W23-1).
+ISO_DATE = "%Y-%m-%d"
+
 
 class PerformanceQuery(serializers.Serializer):
     """`from` and `to` (a Python keyword and a name): declared in `get_fields`."""
@@ -15,11 +18,13 @@ class PerformanceQuery(serializers.Serializer):
         return {
             "from": serializers.DateField(
                 required=False,
+                input_formats=[ISO_DATE],
                 help_text="First day counted (YYYY-MM-DD, the sequence's timezone). Default: 89 days "
                 "before `to`.",
             ),
             "to": serializers.DateField(
                 required=False,
+                input_formats=[ISO_DATE],
                 help_text="Last day counted, included (YYYY-MM-DD). Default: today in the sequence's "
                 "timezone.",
             ),
