@@ -505,7 +505,8 @@ def test_each_statement_can_use_its_partial_index(company, statement, index):
     }
     # Enough enrollments and rows outside each partial index that reading through it is the cheapest way.
     step = SequenceStep.objects.get(pk=params["experiments"][0])
-    for enrollment in EnrollmentFactory.create_batch(60, sequence=sequence, company=company):
+    for _ in range(60):
+        enrollment = enroll(sequence)  # with an invoice of its own: outside `enroll_customer_level`
         ScheduledStepFactory(enrollment=enrollment, step=step, status=Status.SENT, processed_at=SENT_AT)
     table = "enrollments_enrollment" if index.startswith("enroll_") else "enrollments_scheduledstep"
     with connection.cursor() as cursor:
