@@ -118,6 +118,9 @@ def enrollment_create(
             events_record(type=ENROLLMENT_CREATED, subject_type=ENROLLMENT, ids=[enrollment.pk])
             born_cancelled = [row.pk for row in rows if row.status == ScheduledStep.Status.CANCELLED]
             events_record(type=QUEUE_ROW_CANCELLED, subject_type=QUEUE_ROW, ids=born_cancelled)
+            # Every row held out: nothing will ever move again, so it is finished now.
+            if born_cancelled and enrollments_finish_if_done(enrollment_ids=[enrollment.pk]):
+                enrollment.refresh_from_db()
             return enrollment, True
     raise Conflict("The customer's enrollment kept changing; try again.", code="enrollment_contention")
 
@@ -209,6 +212,12 @@ def enrollments_bulk_create(
                 ids=[enrollment.pk for enrollment in enrollments],
             )
             events_record(type=QUEUE_ROW_CANCELLED, subject_type=QUEUE_ROW, ids=born_cancelled)
+            if born_cancelled:  # those whose every row was held out are finished now (two statements)
+                enrollments_finish_if_done(
+                    enrollment_ids=ScheduledStep.objects.filter(pk__in=born_cancelled)
+                    .values_list("enrollment_id", flat=True)
+                    .distinct()
+                )
     not_customers = len(unique_ids) - len(found) - without_invoice
     return BulkEnrollResult(
         enrolled_count=len(found) - updated,

@@ -14,10 +14,11 @@ from sequences.selectors import steps_with_history
 from sequences.templating import template_errors
 
 
-def _add_service_errors(form: forms.Form, check, **kwargs) -> None:
-    """Run a service's check and show what it refuses on the form, so a save never fails half-way."""
+def _add_service_errors(form: forms.Form, check, **kwargs):
+    """Run a service's check and show what it refuses on the form, so a save never fails half-way.
+    Returns what the check returned (e.g. the cleaned value), None when it refused."""
     try:
-        check(**kwargs)
+        return check(**kwargs)
     except ApiValidationError as exc:
         for field, field_messages in exc.detail.items():
             field = (
@@ -70,8 +71,9 @@ class StepInlineForm(forms.ModelForm):
             raise ValidationError("This step has history and cannot be deleted; deactivate it instead.")
         if not cleaned.get("DELETE") and not {"variants", "holdout_percent"} & set(self.errors):
             # The services' own checks, messages and all.
-            _add_service_errors(self, services.clean_variants, variants=cleaned["variants"])
+            variants = _add_service_errors(self, services.clean_variants, variants=cleaned["variants"])
             if "variants" not in self.errors:
+                cleaned["variants"] = variants  # stored as the API stores them: normalised
                 _add_service_errors(
                     self,
                     services.check_experiment,

@@ -298,9 +298,10 @@ def clean_variants(*, variants: Any) -> list[dict[str, Any]]:
     for index, variant in enumerate(variants):
         clean, problems = _variant_problems(variant)
         key = clean.get("key")
-        if isinstance(key, str) and key in seen:
-            problems.append(f"key: '{key}' is already the key of another variant of this step.")
-        seen.add(key)
+        if isinstance(key, str):  # (a list or object key is refused above, and cannot be hashed)
+            if key in seen:
+                problems.append(f"key: '{key}' is already the key of another variant of this step.")
+            seen.add(key)
         messages += [f"Item {index}: {problem}" for problem in problems]
         cleaned.append(clean)
     if messages:

@@ -53,12 +53,14 @@ def variant_templates(step: SequenceStep, variant_key: str | None) -> VariantTem
     if variant_key is None:
         return None
     for variant in step.variants:
-        if variant["key"] == variant_key:
+        if isinstance(variant, dict) and variant.get("key") == variant_key:
             return VariantTemplates(
                 key=variant_key,
-                subject_template=variant["subject_template"],
-                body_plain_template=variant["body_plain_template"],
-                body_html_template=variant["body_html_template"],
+                # (.get: a variant stored behind the services' back may lack a template; it renders
+                # empty, or fails the row alone, rather than stalling every promotion pass.)
+                subject_template=variant.get("subject_template", ""),
+                body_plain_template=variant.get("body_plain_template", ""),
+                body_html_template=variant.get("body_html_template", ""),
             )
     raise ValueError(f"the step has no variant '{variant_key}' any more")
 

@@ -14,10 +14,10 @@ from hypothesis import strategies as st
 
 from daylit.models import Customer
 from enrollments import services
-from enrollments.models import ScheduledStep
+from enrollments.models import Enrollment, ScheduledStep
 from enrollments.variants import BUCKETS, bucket, bucket_sql, step_ranges, variant_for
 from events.models import Event
-from events.types import QUEUE_ROW_CANCELLED
+from events.types import ENROLLMENT_COMPLETED, QUEUE_ROW_CANCELLED
 from tests.conftest import company_url
 from tests.factories.core import CompanyFactory, CustomerFactory
 from tests.factories.sequences import SequenceFactory, SequenceStepFactory
@@ -290,10 +290,11 @@ def _bulk_queries(company, count):
 def test_bulk_with_variants_is_still_a_handful_of_queries(company):
     """The assignment is inside the rows' INSERT ... SELECT: no query per customer or per variant. As
     tests/enrollments/test_services.py counts without variants (13 with the savepoint), plus the one
-    `queue_row.cancelled` INSERT ... SELECT for the held-out rows."""
+    `queue_row.cancelled` INSERT ... SELECT for the held-out rows, and the few statements that finish
+    the enrollments whose every row was held out (their ids, the lock, the UPDATE, its event)."""
     small = _bulk_queries(company, 1_000)
     large = _bulk_queries(CompanyFactory(), 10_000)
-    assert small == large <= 14
+    assert small == large <= 19
 
 
 def test_preview_is_unchanged_by_an_experiment(api, company):
@@ -309,3 +310,28 @@ def test_preview_is_unchanged_by_an_experiment(api, company):
     rows = response.json()["data"]
     assert len(rows) == 3 and not any(row["skipped"] for row in rows)
     assert "variant_key" not in rows[1]
+
+
+# --- an enrollment whose every row is held out ------------------------------------------------------
+
+
+@pytest.mark.parametrize("bulk", [False, True], ids=["single", "bulk"])
+def test_an_enrollment_whose_only_row_is_held_out_is_finished_at_once(company, bulk):
+    sequence = SequenceFactory(company=company, status="active")
+    step = SequenceStepFactory(sequence=sequence, variants=[], holdout_percent=50)
+    customers = bulk_customers(company, 40)
+    if bulk:
+        services.enrollments_bulk_create(sequence=sequence, customer_ids=[c.pk for c in customers])
+    else:
+        for customer in customers:
+            services.enrollment_create(sequence=sequence, customer=customer)
+    held = set(
+        ScheduledStep.objects.filter(step=step, variant_key="holdout").values_list("enrollment_id", flat=True)
+    )
+    assert 0 < len(held) < 40
+    states = dict(Enrollment.objects.filter(sequence=sequence).values_list("pk", "status"))
+    # Nothing of theirs will ever move again: finished, so the customer can be enrolled again.
+    assert {states[pk] for pk in held} == {"completed"}
+    assert set(Enrollment.objects.filter(pk__in=held).values_list("stop_reason", flat=True)) == {"finished"}
+    assert {status for pk, status in states.items() if pk not in held} == {"active"}
+    assert Event.objects.filter(type=ENROLLMENT_COMPLETED, subject_id__in=held).count() == len(held)

@@ -98,6 +98,8 @@ def test_a_holdout_without_variants_is_allowed(api, company, sequence):
         ([variant("a"), variant("-b")], "Item 1: key: A short slug is required"),
         ([variant("a"), variant("b" * 41)], "Item 1: key: A short slug is required"),
         ([variant("a"), variant(7)], "Item 1: key: A short slug is required"),
+        ([variant(["a"]), variant("b")], "Item 0: key: A short slug is required"),  # unhashable
+        ([variant("a"), variant({"k": 1})], "Item 1: key: A short slug is required"),
         ([variant("a", 0), variant("b")], "Item 0: weight: An integer from 1 to 100 is required."),
         ([variant("a", 101), variant("b")], "Item 0: weight: An integer from 1 to 100 is required."),
         ([variant("a", "5"), variant("b")], "Item 0: weight: An integer from 1 to 100 is required."),
@@ -316,3 +318,12 @@ def test_admin_step_form_uses_the_service_checks(company):
     form = StepInlineForm(data={**base, "variants": json.dumps(TWO), "holdout_percent": 10})
     form.parent_sequence = sequence
     assert form.is_valid(), form.errors
+
+    # Stored as the API stores them: a body left out is "", an unknown field dropped.
+    sparse = [{**variant("a"), "junk": "y"}, variant("b")]
+    del sparse[1]["body_html_template"]
+    form = StepInlineForm(data={**base, "variants": json.dumps(sparse), "holdout_percent": 10})
+    form.parent_sequence = sequence
+    assert form.is_valid(), form.errors
+    stored = form.cleaned_data["variants"]
+    assert "junk" not in stored[0] and stored[1]["body_html_template"] == ""
