@@ -73,15 +73,28 @@ def console_errors(driver) -> list[str]:
     ]
 
 
+def follow(driver, element) -> None:
+    """Click what leads to another page and wait until that page has loaded. A click returns once the
+    browser has the event, not the next page, so reading page_source straight after it can read the
+    old page (CI once read the login form after pressing "Log in"). The old page is marked on its
+    window object, which a new document replaces. (Selenium's staleness_of can fail in chromedriver
+    with "Node with given id does not belong to the document" while the page changes.)"""
+    driver.execute_script("window.__daylitOldPage = true")
+    element.click()
+    WebDriverWait(driver, 10).until(
+        lambda d: d.execute_script("return !window.__daylitOldPage && document.readyState === 'complete'")
+    )
+
+
 def log_in(driver, live_server) -> None:
     driver.get(f"{live_server.url}/admin/login/?next=/admin/")
     driver.find_element(By.NAME, "username").send_keys("support")
     driver.find_element(By.NAME, "password").send_keys(PASSWORD)
-    driver.find_element(By.CSS_SELECTOR, "input[type=submit]").click()
+    follow(driver, driver.find_element(By.CSS_SELECTOR, "input[type=submit]"))
 
 
 def press(driver, label: str) -> None:
-    driver.find_element(By.CSS_SELECTOR, f'button[data-move="{label}"]').click()
+    follow(driver, driver.find_element(By.CSS_SELECTOR, f'button[data-move="{label}"]'))
 
 
 def test_support_console_scenario(browser, live_server, company, fake_nylas):
@@ -92,9 +105,9 @@ def test_support_console_scenario(browser, live_server, company, fake_nylas):
     assert "Outreach queue" in browser.page_source
     screenshot(browser, "01_admin_index")
 
-    browser.find_element(By.LINK_TEXT, "Queue rows").click()
+    follow(browser, browser.find_element(By.LINK_TEXT, "Queue rows"))
     screenshot(browser, "02_queue_list")
-    browser.find_element(By.LINK_TEXT, "Failed in the last day").click()
+    follow(browser, browser.find_element(By.LINK_TEXT, "Failed in the last day"))
     assert "Crimson Consulting" in browser.page_source and "divides by zero" in browser.page_source
     screenshot(browser, "03_queue_failed_last_day")
 
@@ -105,7 +118,7 @@ def test_support_console_scenario(browser, live_server, company, fake_nylas):
     WebDriverWait(browser, 10).until(expected_conditions.url_contains("q=Acme"))
     assert "Bluebird Bakery" not in browser.page_source
     failed = browser.find_element(By.XPATH, "//tr[.//span[contains(@class,'badge-retrying')]]//th/a")
-    failed.click()
+    follow(browser, failed)
     error = browser.find_element(By.ID, "row-error").text
     assert error == "Error: Nylas answered HTTP 503 (api_error): scripted 503"
     screenshot(browser, "04_row_failed")
@@ -124,7 +137,7 @@ def test_support_console_scenario(browser, live_server, company, fake_nylas):
 
     browser.get(f"{live_server.url}/admin/queue/queuerow/{queue.call.pk}/change/")
     screenshot(browser, "06_row_call")
-    browser.find_element(By.LINK_TEXT, "Acme Rockets").click()
+    follow(browser, browser.find_element(By.LINK_TEXT, "Acme Rockets"))
     page = browser.page_source
     for panel in (
         "Enrollments",
@@ -158,7 +171,7 @@ def test_sequence_performance_charts(browser, live_server, company):
     log_in(browser, live_server)
 
     browser.get(f"{live_server.url}/admin/sequences/sequence/{scenario.sequence.pk}/change/")
-    browser.find_element(By.LINK_TEXT, "Funnel, payments, experiments").click()
+    follow(browser, browser.find_element(By.LINK_TEXT, "Funnel, payments, experiments"))
     WebDriverWait(browser, 10).until(
         lambda driver: driver.execute_script(
             "return typeof Chart !== 'undefined' && !!Chart.getChart(document.getElementById('chart-funnel'))"
@@ -177,7 +190,7 @@ def test_sequence_performance_charts(browser, live_server, company):
     # Set as the input's value (ISO), which does not depend on how the browser's locale shows dates.
     for field, day in (("id_date_from", "2020-01-01"), ("id_date_to", "2020-01-31")):
         browser.execute_script("arguments[0].value = arguments[1]", browser.find_element(By.ID, field), day)
-    browser.find_element(By.CSS_SELECTOR, "form.performance-range button").click()
+    follow(browser, browser.find_element(By.CSS_SELECTOR, "form.performance-range button"))
     WebDriverWait(browser, 10).until(expected_conditions.url_contains("date_from=2020-01-01"))
     assert browser.find_element(By.ID, "performance-empty").is_displayed()
     assert browser.find_elements(By.TAG_NAME, "canvas") == []
