@@ -3,10 +3,10 @@
 `sequence_performance` answers the endpoint's JSON in a fixed number of SQL statements whatever the
 number of steps, rows or payments: the steps, the planner settings, then five aggregates (GROUP BY
 step, variant, currency; FILTER per measure) over the sequence's rows, replies, enrollments and
-invoices, each a range scan of an index (enrollments.0014) over what the range can count. Python only
-shapes the few aggregated rows. The rules (which timestamp puts a row in the range, which email gets
-credit for a payment, how currencies are reported) are written down in docs/performance.md; the
-comments here say where each is applied.
+invoices, each a range scan of an index (enrollments.0014, daylit.0005) over what the range can
+count. Python only shapes the few aggregated rows. The rules (which timestamp puts a row in the range,
+which email gets credit for a payment, how currencies are reported) are written down in
+docs/performance.md; the comments here say where each is applied.
 
 The range is whole local days in the sequence's timezone: [`date_from` 00:00, `date_to` + 1 day 00:00).
 """
@@ -108,12 +108,13 @@ def sequence_performance(
 # enough to fold the rows in a hash table rather than sort them; and index lookups priced as the cached
 # reads they are (random_page_cost 1.1, not the spinning-disk 4), so the paid invoices find their
 # enrollments through `enroll_invoice` instead of hashing all 100,000. Measured: ROWS_SQL 160-300 ms ->
-# 140-185 ms, then the whole selector's median 15% lower.
+# 140-185 ms, then the whole selector's median 15% lower. And no JIT: ROWS_SQL's estimate is over
+# jit_above_cost, and compiling its expressions took 45-50 ms of each call, more than it saved.
 # (set_config(..., true) lasts to the end of the outer transaction when the caller holds one; the API and
 # the admin page call this in autocommit, so it ends with the savepoint's transaction.)
 PLANNER_SQL = (
     "SELECT set_config('max_parallel_workers_per_gather', '0', true), set_config('work_mem', '32MB', true), "
-    "set_config('random_page_cost', '1.1', true)"
+    "set_config('random_page_cost', '1.1', true), set_config('jit', 'off', true)"
 )
 
 # Started in range (by created_at) and, of those, how many are active or paused now; completed in range
