@@ -170,10 +170,12 @@ def enrollments_resume(
     with transaction.atomic(savepoint=False):
         rows = []
         if shift:  # rows first (the lock order), then the enrollments
+            # By the ids alone, not joined to the enrollments' status: the join let the planner walk every
+            # paused enrollment and probe its rows (10,000 probes for a batch of 1,000, 300-450 ms);
+            # rows of an enrollment that turns out not paused are locked briefly and left as they are.
             rows = list(
-                ScheduledStep.objects.select_for_update(of=("self",))  # the rows only: enrollments next
-                .filter(enrollment_id__in=ids, enrollment__status=Enrollment.Status.PAUSED)
-                .filter(status=ScheduledStep.Status.SCHEDULED)
+                ScheduledStep.objects.select_for_update()
+                .filter(enrollment_id__in=ids, status=ScheduledStep.Status.SCHEDULED)
                 .order_by("pk")
                 .values_list("pk", "enrollment_id", "scheduled_for")
             )

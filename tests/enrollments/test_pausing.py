@@ -197,6 +197,25 @@ def test_resume_shifts_only_scheduled_rows(company, enrolled):
     assert first_after.scheduled_for == first.scheduled_for and first_after.schedule_note is None
 
 
+def test_resume_leaves_an_enrollment_among_the_ids_that_is_not_paused(api, company, enrolled):
+    """The rows are locked by the ids alone (before the enrollments are read); an active enrollment among
+    them is neither resumed nor shifted."""
+    customer = CustomerFactory(company=company)
+    active = enroll(api, company, enrolled.sequence, customer, start_date="2031-03-03")
+    active_before = times(active)
+    since = paused_for(enrolled, datetime.timedelta(hours=5))
+    now = since + datetime.timedelta(hours=5)
+
+    resumed = pausing.enrollments_resume(enrollment_ids=[enrolled.pk, active.pk], now=now)
+    assert resumed == [enrolled.pk]
+    assert times(active) == active_before
+    rows = ScheduledStep.objects.filter(enrollment=active)
+    assert set(rows.values_list("schedule_note", flat=True)) == {None}
+    assert types_of(active.pk) == ["enrollment.created"]  # nothing since
+    rows = rows.values_list("pk", flat=True)
+    assert not Event.objects.filter(type=QUEUE_ROW_RESCHEDULED, subject_id__in=list(rows)).exists()
+
+
 # --- a customer's enrollments -------------------------------------------------------------------------
 
 
