@@ -511,9 +511,11 @@ def test_each_statement_can_use_its_partial_index(company, statement, index):
     for _ in range(60):
         enrollment = enroll(sequence)  # with an invoice of its own: outside `enroll_customer_level`
         ScheduledStepFactory(enrollment=enrollment, step=step, status=Status.SENT, processed_at=SENT_AT)
-    table = {"enroll": "enrollments_enrollment", "sched": "enrollments_scheduledstep"}.get(
-        index.split("_")[0], "daylit_invoice"
-    )
+    table = {
+        "enroll": "enrollments_enrollment",
+        "sched": "enrollments_scheduledstep",
+        "invoice": "daylit_invoice",
+    }[index.split("_")[0]]
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE enrollments_enrollment")
         cursor.execute("ANALYZE enrollments_scheduledstep")
