@@ -3,9 +3,11 @@ beat's auto-resume, the shift re-plan under the calendar, and every older path (
 re-enroll, payment, archive) right for paused enrollments."""
 
 import datetime
+import threading
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.db import DatabaseError, connections, transaction
 from django.utils import timezone
 
 from enrollments import pausing, tasks
@@ -198,8 +200,7 @@ def test_resume_shifts_only_scheduled_rows(company, enrolled):
 
 
 def test_resume_leaves_an_enrollment_among_the_ids_that_is_not_paused(api, company, enrolled):
-    """The rows are locked by the ids alone (before the enrollments are read); an active enrollment among
-    them is neither resumed nor shifted."""
+    """An active enrollment among the ids is neither resumed nor shifted, and nothing is recorded for it."""
     customer = CustomerFactory(company=company)
     active = enroll(api, company, enrolled.sequence, customer, start_date="2031-03-03")
     active_before = times(active)
@@ -214,6 +215,43 @@ def test_resume_leaves_an_enrollment_among_the_ids_that_is_not_paused(api, compa
     assert types_of(active.pk) == ["enrollment.created"]  # nothing since
     rows = rows.values_list("pk", flat=True)
     assert not Event.objects.filter(type=QUEUE_ROW_RESCHEDULED, subject_id__in=list(rows)).exists()
+
+
+def rows_locked(enrollment) -> bool:
+    """Whether another connection finds `enrollment`'s scheduled rows locked (FOR UPDATE NOWAIT)."""
+    found = {}
+
+    def probe():
+        try:
+            with transaction.atomic():
+                rows = ScheduledStep.objects.select_for_update(nowait=True).filter(enrollment=enrollment)
+                found["locked"] = not list(rows)  # no rows would prove nothing
+        except DatabaseError:
+            found["locked"] = True
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=probe)
+    thread.start()
+    thread.join(10)
+    return found["locked"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_resume_locks_only_the_rows_of_the_enrollments_it_resumes(api, company, enrolled):
+    """A stop or a due-date re-plan of an active enrollment updates its rows in an order of its own: a
+    resume that named it must not hold them, or the two can deadlock."""
+    active = enroll(
+        api, company, enrolled.sequence, CustomerFactory(company=company), start_date="2031-03-03"
+    )
+    since = paused_for(enrolled, datetime.timedelta(hours=5))
+    with transaction.atomic():
+        resumed = pausing.enrollments_resume(
+            enrollment_ids=[enrolled.pk, active.pk], now=since + datetime.timedelta(hours=5)
+        )
+        assert resumed == [enrolled.pk]
+        assert rows_locked(enrolled)  # the probe sees a lock where there is one
+        assert not rows_locked(active)
 
 
 # --- a customer's enrollments -------------------------------------------------------------------------
