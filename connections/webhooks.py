@@ -218,10 +218,18 @@ def _read_ahead(*, event_type: str, envelope: dict[str, Any]) -> list[Any]:
     if isinstance(found, str):
         return []
     connection, kwargs = found
-    responses = reply_arriving.send(
+    # Robust: reading ahead is only a head start. A receiver that fails is logged and left out, and the
+    # reply is read again inside the transaction, so a failure here never loses it.
+    responses = reply_arriving.send_robust(
         sender=EmailConnection, connection_id=connection.id, company_id=connection.company_id, **kwargs
     )
-    return [result for _, result in responses if result is not None]
+    results = []
+    for receiver, result in responses:
+        if isinstance(result, Exception):
+            logger.error("reading a reply ahead failed in %s", receiver.__qualname__, exc_info=result)
+        elif result is not None:
+            results.append(result)
+    return results
 
 
 # A reply's notification read into reply_received's kwargs, or the outcome that says why it is ignored.

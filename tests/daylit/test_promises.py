@@ -257,9 +257,9 @@ def test_voiding_the_invoice_cancels_its_promise(invoice):
 def test_the_settle_pass_is_set_based_one_signal_per_outcome(company, django_assert_max_num_queries):
     invoices = [InvoiceFactory(customer=CustomerFactory(company=company)) for _ in range(6)]
     made = [promise_on(invoice, now=NOW) for invoice in invoices]
-    # A few statements per batch of 4, whatever its size (one reads which customers still have an
-    # open promise, for the enrollments that chase a whole balance).
-    with caught(promises_ended) as ended, django_assert_max_num_queries(14):
+    # A few statements per batch of 4, whatever its size (one locks the batch's customers and one reads
+    # which of them still have an open promise, for the enrollments that chase a whole balance).
+    with caught(promises_ended) as ended, django_assert_max_num_queries(16):
         assert promises.promises_settle(now=DEADLINE, batch_size=4) == {"broken": 6}
     assert [len(e["promises"]) for e in ended] == [4, 2]
     assert {p.pk for e in ended for p in e["promises"]} == {p.pk for p in made}

@@ -11,6 +11,7 @@ from django.db import connection as db
 from django.utils import timezone
 
 from connections import webhooks
+from connections.signals import reply_arriving
 from daylit.collections_models import Promise
 from outreach_queue.models import Reply
 from tests.connections.test_webhooks import message_created
@@ -87,3 +88,39 @@ def test_the_ai_reads_a_reply_outside_the_deliverys_transaction(company, fake_ai
     assert (reply.classification, reply.classified_by, reply.promised_date) == ("promise", "ai", promised)
     assert Promise.objects.get(invoice=invoice).promised_date == promised
     assert len(fake_ai.requests) == 1  # read once, ahead; not again inside the transaction
+
+
+def test_a_failing_read_ahead_loses_no_reply(company, caplog):
+    """A receiver of `reply_arriving` that raises (a bug, a database error) is logged and left out: the
+    reply is read inside the delivery's transaction instead, and acts."""
+    mailbox = EmailConnectionFactory(company=company, grant_id="g-broken")
+    enrollment = EnrollmentFactory(sequence=SequenceFactory(company=company, status="active"))
+    ScheduledStepFactory(
+        enrollment=enrollment,
+        status="sent",
+        sender_connection=mailbox,
+        provider_message_id="m-broken",
+        provider_thread_id="t-broken",
+        processed_at=timezone.now(),
+    )
+
+    def broken_reader(**kwargs):
+        raise RuntimeError("reader bug")
+
+    body = message_created(grant_id="g-broken", thread_id="t-broken")
+    body["data"]["object"].update(body="<p>Thanks, we will look into it and come back to you.</p>")
+    delivery, _ = webhooks.webhook_delivery_record(
+        envelope=webhooks.parse_envelope(json.dumps(body).encode())
+    )
+    reply_arriving.connect(broken_reader, dispatch_uid="test-broken-reader")
+    try:
+        outcome = webhooks.webhook_delivery_process(delivery_id=delivery.pk)
+    finally:
+        reply_arriving.disconnect(dispatch_uid="test-broken-reader")
+
+    reply = Reply.objects.get()
+    assert reply.row.enrollment_id == enrollment.pk
+    delivery.refresh_from_db()
+    assert delivery.processed_at is not None and delivery.outcome == outcome
+    assert not delivery.outcome.startswith("error"), delivery.outcome
+    assert "reading a reply ahead failed" in caplog.text and "reader bug" in caplog.text
