@@ -229,8 +229,21 @@ def _undo(reply: Reply) -> None:
             note="Withdrawn: the reply was reclassified.",
         )
     reason = SUPPRESSING.get(reply.classification)
-    if reason and reply.from_email and reply.action == ACTION_SUPPRESSED:
+    if reason and reply.from_email and reply.action == ACTION_SUPPRESSED and not _still_asked(reply, reason):
         suppression_lift(company_id=reply.company_id, email=reply.from_email, reason=reason)
+
+
+def _still_asked(reply: Reply, reason: str) -> bool:
+    """Whether another reply from the address asks for the same suppression (a second unsubscribe, or
+    one that listed the address again after a person removed it): a review of one does not lift it."""
+    classes = [cls for cls, suppressing in SUPPRESSING.items() if suppressing == reason]
+    return (
+        Reply.objects.filter(
+            company_id=reply.company_id, from_email__iexact=reply.from_email, classification__in=classes
+        )
+        .exclude(pk=reply.pk)
+        .exists()
+    )
 
 
 def _invoice(reply: Reply) -> Invoice | None:

@@ -209,6 +209,22 @@ def test_review_lifts_only_a_suppression_the_reply_added(api, company, deliver, 
     assert Suppression.objects.filter(email="ap@customer.example").exists() == listed_before
 
 
+def test_review_keeps_a_suppression_another_reply_still_asks_for(api, company, deliver, account):  # noqa: F811
+    deliver(reply("Re: Invoice", "Please take me off this list."))
+    again = reply("Re: Invoice", "Unsubscribe me, as I asked before.")
+    again["data"]["object"]["id"] = "m-reply-again"
+    deliver(again)
+    first, second = Reply.objects.order_by("received_at", "id")
+    for found, action in ((first, "stopped_and_suppressed"), (second, "stopped")):  # listed by the first
+        response = review(api, company, found, classification="unsubscribe")
+        assert response.status_code == 200 and response.json()["action"] == action, response.json()
+
+    response = review(api, company, first, classification="question")
+    assert response.status_code == 200, response.json()
+    # The second unsubscribe still stands: the address stays suppressed.
+    assert Suppression.objects.filter(email="ap@customer.example", reason="unsubscribe").exists()
+
+
 def test_replies_are_listed_and_filtered(api, company, deliver, account):  # noqa: F811
     deliver(reply("Re: Invoice", "Who is this?"))
     url = company_url(company, "replies")
