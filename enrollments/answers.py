@@ -25,6 +25,7 @@ from django.db.models import Q
 
 from daylit.collections_models import Dispute, Promise
 from daylit.models import Customer, Invoice
+from daylit.promises import promise_deadline
 from enrollments import pausing, services
 from enrollments.models import PAUSE_REASON_DISPUTE, PAUSE_REASON_PROMISE, Enrollment
 
@@ -52,25 +53,43 @@ def _lock_customers(customer_ids: Iterable) -> None:
 
 def enrollments_pause_for_promise(*, promise, pause_until: datetime.datetime) -> int:
     """Pause the active enrollments chasing the promised invoice until `pause_until`; those a previous
-    promise on it paused take the new date. Returns how many changed."""
+    promise on it paused take the new date. The ones chasing the whole balance are paused until the
+    latest deadline of the customer's open promises (a promise revised to an earlier date moves theirs
+    back too). Returns how many changed."""
     _lock_customers([promise.customer_id])
-    chasing = _chasing(customer_id=promise.customer_id, invoice_id=promise.invoice_id)
-    active = _ids(chasing, status=Enrollment.Status.ACTIVE)
-    # A promise on the same invoice replaces its date; one with no invoice keeps the latest of them.
-    earlier = _ids(
-        Q(customer_id=promise.customer_id)
-        & (Q(invoice_id=promise.invoice_id) | Q(invoice_id__isnull=True, paused_until__lt=pause_until)),
-        status=Enrollment.Status.PAUSED,
-        pause_reason=PAUSE_REASON_PROMISE,
-    )
-    paused = pausing.enrollments_pause(enrollment_ids=active, until=pause_until, reason=PAUSE_REASON_PROMISE)
-    moved = pausing.enrollments_pause(
-        enrollment_ids=earlier,
-        until=pause_until,
-        reason=PAUSE_REASON_PROMISE,
-        statuses=[Enrollment.Status.PAUSED],
-    )
-    return len(paused) + len(moved)
+    latest = max([pause_until, *_open_deadlines(promise.customer_id)])
+    changed = 0
+    for chasing, until in (
+        (Q(customer_id=promise.customer_id, invoice_id=promise.invoice_id), pause_until),
+        (Q(customer_id=promise.customer_id, invoice_id__isnull=True), latest),
+    ):
+        active = _ids(chasing, status=Enrollment.Status.ACTIVE)
+        other_date = _ids(
+            chasing & ~Q(paused_until=until),
+            status=Enrollment.Status.PAUSED,
+            pause_reason=PAUSE_REASON_PROMISE,
+        )
+        changed += len(
+            pausing.enrollments_pause(enrollment_ids=active, until=until, reason=PAUSE_REASON_PROMISE)
+        )
+        changed += len(
+            pausing.enrollments_pause(
+                enrollment_ids=other_date,
+                until=until,
+                reason=PAUSE_REASON_PROMISE,
+                statuses=[Enrollment.Status.PAUSED],
+            )
+        )
+    return changed
+
+
+def _open_deadlines(customer_id) -> list[datetime.datetime]:
+    return [
+        promise_deadline(promised_date=promised_date, grace_days=grace_days)
+        for promised_date, grace_days in Promise.objects.filter(
+            customer_id=customer_id, status=Promise.Status.OPEN
+        ).values_list("promised_date", "company__promise_grace_days")
+    ]
 
 
 def enrollments_resume_after_promises(*, promises: Iterable) -> int:

@@ -171,6 +171,19 @@ def test_the_balance_stays_paused_until_the_last_of_the_customers_promises_ends(
     assert state(on_second) == state(on_balance) == ("active", None)
 
 
+def test_a_promise_revised_to_an_earlier_date_moves_the_balances_pause_back(api, company, account):
+    _, first, second, on_first, _, on_balance = account
+    promise(api, company, first, days=20)
+    _, other = promise(api, company, second, days=5)
+    _, revised = promise(api, company, first, days=10)  # replaces the 20-day promise on the same invoice
+    grace = company.promise_grace_days
+    on_first.refresh_from_db(), on_balance.refresh_from_db()
+    assert on_first.paused_until == deadline(revised, grace)
+    # The latest open promise now ends at 10 days (the 5-day one is earlier): not the cancelled 20.
+    assert on_balance.paused_until == deadline(revised, grace) > deadline(other, grace)
+    assert state(on_balance) == ("paused", "promise")
+
+
 def test_a_dispute_takes_over_a_promises_pause_so_a_broken_promise_does_not_resume(api, company, account):
     _, first, _, on_first, _, _ = account
     _, promised = promise(api, company, first)
