@@ -34,6 +34,7 @@ STOP_REASON_REPLIED = "replied"
 STOP_REASON_BOUNCED = "bounced"
 MAX_ERROR_LENGTH = 1000
 _REPLY_ONCE_CONSTRAINT = "queue_reply_once_per_message"
+RECORDED_BEFORE = "ignored: this reply was recorded before"
 
 
 @dataclass(frozen=True)
@@ -58,7 +59,11 @@ def reply_read_ahead(
     headers: list[tuple[str, str]] | None = None,
     received_at: datetime.datetime | None = None,
 ) -> ReadAhead | None:
-    """Read a reply to one of our sent rows, writing nothing; None when it answers none of them."""
+    """Read a reply to one of our sent rows, writing nothing; None when it answers none of them, or when
+    the message is recorded already (Nylas reports a reply twice, as `message.created` and
+    `thread.replied`, and repeats deliveries: one reading, and one AI call, is enough)."""
+    if _recorded(connection_id=connection_id, message_id=message_id):
+        return None
     matched = _matched_rows(
         connection_id=connection_id,
         thread_id=thread_id,
@@ -102,6 +107,8 @@ def sent_rows_stop_on_reply(
     )
     if isinstance(matched, str):
         return matched
+    if _recorded(connection_id=connection_id, message_id=message_id):  # read nothing again, AI included
+        return RECORDED_BEFORE
     received_at = received_at or timezone.now()
     ahead = [
         r.found
@@ -125,12 +132,19 @@ def sent_rows_stop_on_reply(
         text=reading.text or text,
         received_at=received_at,
     )
-    if reply is None:
-        return "ignored: this reply was recorded before"
+    if reply is None:  # another delivery of the message recorded it meanwhile
+        return RECORDED_BEFORE
     outcome = reply_act(reply=reply, reading=as_reading(reading))
     # After the action: the event's data says what the reply did.
     events_record(type=REPLY_RECEIVED, subject_type=REPLY, ids=[reply.pk])
     return outcome
+
+
+def _recorded(*, connection_id: UUID, message_id: str) -> bool:
+    return (
+        bool(message_id)
+        and Reply.objects.filter(connection_id=connection_id, provider_message_id=message_id).exists()
+    )
 
 
 def _matched_rows(

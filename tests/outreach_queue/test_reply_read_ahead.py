@@ -89,6 +89,13 @@ def test_the_ai_reads_a_reply_outside_the_deliverys_transaction(company, fake_ai
     assert Promise.objects.get(invoice=invoice).promised_date == promised
     assert len(fake_ai.requests) == 1  # read once, ahead; not again inside the transaction
 
+    # Nylas reports the same message again (a new notification): it is recorded, so nobody reads it.
+    body["id"] = "notif-repeat"
+    repeat, _ = webhooks.webhook_delivery_record(envelope=webhooks.parse_envelope(json.dumps(body).encode()))
+    assert repeat.pk != delivery.pk
+    assert webhooks.webhook_delivery_process(delivery_id=repeat.pk).startswith("ignored"), repeat.pk
+    assert len(fake_ai.requests) == 1 and Reply.objects.count() == 1
+
 
 def test_a_failing_read_ahead_loses_no_reply(company, caplog):
     """A receiver of `reply_arriving` that raises (a bug, a database error) is logged and left out: the
