@@ -12,7 +12,7 @@ import logging
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import DataError
+from django.db import DataError, OperationalError
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -72,6 +72,23 @@ class UpstreamError(DomainError):
         return cls(detail, "upstream_error", retry_after=retry_after)
 
 
+class Contention(DomainError):
+    """PostgreSQL undid this request's transaction to settle a conflict with a concurrent one (a deadlock,
+    a serialization failure): nothing of it was saved, and the same request can simply be sent again."""
+
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = (
+        "Another change to the same records ran at the same moment and the database undid this one: "
+        "nothing was saved. Send the request again."
+    )
+    default_code = "contention"
+    retry_after = 1
+
+
+# deadlock_detected, serialization_failure: the transaction was rolled back and may be retried as is.
+RETRYABLE_SQLSTATES = frozenset({"40P01", "40001"})
+
+
 def violates(exc: Exception, constraint: str) -> bool:
     """Whether an IntegrityError came from the named constraint (named in PostgreSQL's diagnostics)."""
     diag = getattr(getattr(exc, "__cause__", None), "diag", None)
@@ -85,6 +102,9 @@ def exception_handler(exc, context):
         # A value the database refuses (out of range, bad encoding) is the client's input, not our crash.
         logger.info("DataError answered as 400: %s", exc)
         exc = BadRequest("A value is out of range or not valid for its field.", code="invalid_value")
+    elif isinstance(exc, OperationalError) and _sqlstate(exc) in RETRYABLE_SQLSTATES:
+        logger.warning("answered 503 contention: %s", exc)
+        exc = Contention()
     elif isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
@@ -108,6 +128,10 @@ def exception_handler(exc, context):
         response["Retry-After"] = response.get("Retry-After") or str(int(retry_after))
         response.data["retry_after"] = int(response["Retry-After"])
     return response
+
+
+def _sqlstate(exc: Exception) -> str | None:
+    return getattr(getattr(exc, "__cause__", None), "sqlstate", None)
 
 
 def _flat_messages(messages, prefix: str = "") -> list[str]:

@@ -71,6 +71,15 @@ THROTTLED = {
     "headers": RETRY_AFTER,
     "content": {"application/json": {"schema": ERROR}},
 }
+CONTENTION_TEXT = (
+    "The database undid the request after a conflict with a concurrent one (`contention`): nothing was "
+    "saved; send it again after `Retry-After` seconds."
+)
+CONTENTION = {
+    "description": CONTENTION_TEXT,
+    "headers": RETRY_AFTER,
+    "content": {"application/json": {"schema": ERROR}},
+}
 NOT_ACCEPTABLE = {
     "description": "The `Accept` header asks for something other than JSON (`not_acceptable`).",
     "content": {"application/json": {"schema": ERROR}},
@@ -226,6 +235,10 @@ def _document_operation(operation: dict) -> None:
     if operation.get("security"):
         _default(responses, "401", UNAUTHORIZED)
         _default(responses, "429", THROTTLED)
+        if "503" in responses:  # an operation's own 503 (the email provider's rate limit), and this one
+            own = responses["503"].get("description", "")
+            responses["503"]["description"] = f"{own} Or: {CONTENTION_TEXT}"
+        _default(responses, "503", CONTENTION)
         if "requestBody" in operation:
             # Not the public webhook: it reads its signed body raw, whatever its content type.
             _default(responses, "415", UNSUPPORTED_MEDIA_TYPE)

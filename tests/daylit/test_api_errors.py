@@ -10,9 +10,11 @@ import re
 import uuid
 
 import pytest
+from django.db import connection
 from django.http import HttpResponse
 from django.urls import path
 from rest_framework.test import APIClient
+from rest_framework.views import APIView
 
 import daylit.urls
 from tests.conftest import company_url
@@ -29,8 +31,21 @@ def plain_form(request):
     return HttpResponse("accepted")
 
 
+class Contended(APIView):
+    """PostgreSQL itself raises the error a deadlock or a serialization failure raises (its SQLSTATE)."""
+
+    authentication_classes = permission_classes = ()
+
+    def post(self, request, sqlstate: str):
+        assert sqlstate in {"40P01", "40001", "55P03"}  # the test's own codes, never a client's text
+        raise_it = f"RAISE EXCEPTION 'as if contended' USING ERRCODE = '{sqlstate}'"
+        with connection.cursor() as cursor:
+            cursor.execute(f"DO $$ BEGIN {raise_it}; END $$")
+
+
 urlpatterns = [
     path("api/test-crash", crash),
+    path("api/test-contended/<str:sqlstate>", Contended.as_view()),
     path("api/test-plain-form", plain_form),
     *daylit.urls.urlpatterns,
 ]
@@ -114,6 +129,20 @@ def test_a_crash_is_json_500(debug, test_urls):
     response = APIClient(raise_request_exception=False).get("/api/test-crash")
     assert_error(response, 500, {"detail": "Internal server error.", "code": "server_error"})
     assert b"boom" not in response.content
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("sqlstate", ["40P01", "40001"], ids=["deadlock", "serialization"])
+def test_a_transaction_the_database_undid_is_503_contention_to_retry(debug, test_urls, sqlstate):
+    response = APIClient(raise_request_exception=False).post(f"/api/test-contended/{sqlstate}")
+    assert response.status_code == 503, response.content[:300]
+    assert response.json()["code"] == "contention" and "nothing was saved" in response.json()["detail"]
+    assert response["Retry-After"] == "1" and response.json()["retry_after"] == 1
+
+
+def test_another_database_error_is_still_a_500(debug, test_urls):
+    response = APIClient(raise_request_exception=False).post("/api/test-contended/55P03")  # lock timeout
+    assert_error(response, 500, {"detail": "Internal server error.", "code": "server_error"})
 
 
 def test_a_csrf_failure_is_json_403(debug, test_urls):

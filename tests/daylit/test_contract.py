@@ -81,18 +81,21 @@ def test_every_error_has_a_body_of_the_two_error_components(document):
             assert response["description"], (method, path, status)
 
 
-def test_company_routes_declare_401_404_and_429_and_bodies_and_filters_400(document):
+def test_company_routes_declare_401_404_429_503_and_bodies_and_filters_400(document):
     for method, path, operation in operations(document):
         statuses = set(operation["responses"])
         if path.startswith("/api/companies/"):
-            assert {"401", "404", "406", "429"} <= statuses, (method, path)
+            assert {"401", "404", "406", "429", "503"} <= statuses, (method, path)
+            assert "`contention`" in operation["responses"]["503"]["description"], (method, path)
             assert ("415" in statuses) == ("requestBody" in operation), (method, path)
             assert operation["security"] == [{"tokenAuth": []}]
         has_input = "requestBody" in operation or any(
             p["in"] == "query" for p in operation.get("parameters", [])
         )
         assert "400" in statuses or not has_input, (method, path)
-        assert "Retry-After" in operation["responses"].get("429", {"headers": {"Retry-After": 1}})["headers"]
+        for status in ("429", "503"):
+            waiting = operation["responses"].get(status, {"headers": {"Retry-After": 1}})
+            assert "Retry-After" in waiting["headers"], (method, path, status)
 
 
 def test_creates_answer_201_and_only_creates_do(document):
