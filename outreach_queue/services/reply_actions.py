@@ -19,7 +19,7 @@ from rest_framework.exceptions import APIException, ValidationError
 
 from daylit import disputes, promises
 from daylit.collections_models import Dispute, Promise
-from daylit.models import Invoice
+from daylit.models import Customer, Invoice
 from enrollments import pausing
 from enrollments.models import CURRENT_STATUSES, PAUSE_REASON_DISPUTE, Enrollment
 from enrollments.services import enrollments_stop
@@ -83,11 +83,26 @@ def reply_review(*, reply: Reply, reading: Reading) -> Reply:
     with transaction.atomic():
         locked = Reply.objects.select_for_update().get(pk=reply.pk)
         if locked.classification != reading.classification:
+            _lock_account(locked)
             _undo(locked)
             reply_act(reply=locked, reading=reading)
         locked.reviewed_at = timezone.now()
         locked.save(update_fields=["reviewed_at"])
     return Reply.objects.get(pk=reply.pk)
+
+
+def _lock_account(reply: Reply) -> None:
+    """The customer's invoices (in id order), then the customer: the order every promise and dispute
+    takes them in (invoice, customer, scheduled rows, enrollments). Undoing the old action touches
+    enrollments before the new one may open a promise or dispute (an invoice's lock); without these
+    locks first, a review and a promise or dispute of the same customer could deadlock."""
+    list(
+        Invoice.objects.select_for_update(no_key=True)
+        .filter(customer_id=reply.customer_id)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    list(Customer.objects.select_for_update(no_key=True).filter(pk=reply.customer_id).values_list("pk"))
 
 
 # --- the actions ------------------------------------------------------------------------------------
