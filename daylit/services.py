@@ -5,7 +5,7 @@ A calendar (a customer's `timezone`/`country`/`subdivision`, the company's fallb
 admin forms share: codes as `daylit.calendar_codes` knows them, and a subdivision of its own country.
 """
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -147,6 +147,20 @@ def customer_create(
     calendar = {"timezone": timezone, "country": country, "subdivision": subdivision}
     calendar_validate(data=calendar)
     return Customer.objects.create(company=company, name=name, email=email, ar_owner=ar_owner, **calendar)
+
+
+def customers_lock(*, customer_ids: Iterable) -> None:
+    """Lock these customers' rows until the caller's transaction ends, in id order: what serialises one
+    customer's payments, promises, disputes and reply reviews, each of which asks whether another of the
+    customer's invoices, promises or disputes is still open. Taken after the invoice's lock and before any
+    scheduled row or enrollment. NO KEY UPDATE: an enroll's FOR SHARE on the customer waits, the
+    foreign-key checks of new rows do not."""
+    list(
+        Customer.objects.select_for_update(no_key=True)
+        .filter(pk__in=sorted(set(customer_ids)))
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
 
 
 def customer_update(*, customer: Customer, data: dict[str, Any]) -> Customer:

@@ -24,8 +24,9 @@ from collections.abc import Iterable
 from django.db.models import Q
 
 from daylit.collections_models import Dispute, Promise
-from daylit.models import Customer, Invoice
+from daylit.models import Invoice
 from daylit.promises import promise_deadline
+from daylit.services import customers_lock
 from enrollments import pausing, services
 from enrollments.models import PAUSE_REASON_DISPUTE, PAUSE_REASON_PROMISE, Enrollment
 
@@ -40,23 +41,12 @@ def _ids(query: Q, **filters) -> list:
     return list(Enrollment.objects.filter(query, **filters).values_list("pk", flat=True))
 
 
-def _lock_customers(customer_ids: Iterable) -> None:
-    """Serialise the answers of these customers until the caller's transaction ends (module docstring).
-    NO KEY UPDATE, as a payment takes it: an enroll's FOR SHARE waits, foreign-key checks do not."""
-    list(
-        Customer.objects.select_for_update(no_key=True)
-        .filter(pk__in=sorted(set(customer_ids)))
-        .order_by("pk")
-        .values_list("pk", flat=True)
-    )
-
-
 def enrollments_pause_for_promise(*, promise, pause_until: datetime.datetime) -> int:
     """Pause the active enrollments chasing the promised invoice until `pause_until`; those a previous
     promise on it paused take the new date. The ones chasing the whole balance are paused until the
     latest deadline of the customer's open promises (a promise revised to an earlier date moves theirs
     back too). Returns how many changed."""
-    _lock_customers([promise.customer_id])
+    customers_lock(customer_ids=[promise.customer_id])
     latest = max([pause_until, *_open_deadlines(promise.customer_id)])
     changed = 0
     for chasing, until in (
@@ -98,7 +88,7 @@ def enrollments_resume_after_promises(*, promises: Iterable) -> int:
     balance go on with the rest of it)."""
     promises = list(promises)
     customers = {promise.customer_id for promise in promises}
-    _lock_customers(customers)
+    customers_lock(customer_ids=customers)
     still_promised = set(  # the ended ones are settled already, in this transaction
         Promise.objects.filter(customer_id__in=customers, status=Promise.Status.OPEN).values_list(
             "customer_id", flat=True
@@ -117,7 +107,7 @@ def enrollments_pause_for_dispute(*, dispute) -> int:
     """Pause, with no end, the enrollments on the disputed invoice, and the customer's enrollments with no
     invoice when nothing else open and undisputed is left to chase. Enrollments already paused (a promise,
     an auto-reply, a person) become paused for the dispute, with no end."""
-    _lock_customers([dispute.customer_id])
+    customers_lock(customer_ids=[dispute.customer_id])
     on_invoice = Q(customer_id=dispute.customer_id, invoice_id=dispute.invoice_id)
     others_open = (
         Invoice.objects.filter(customer_id=dispute.customer_id, status=Invoice.Status.OPEN, disputed=False)
@@ -145,7 +135,7 @@ def enrollments_pause_for_dispute(*, dispute) -> int:
 def enrollments_settle_dispute(*, dispute) -> int:
     """Rejected: the enrollments the dispute paused resume (shifted). Upheld: they complete
     (`dispute_upheld`), since the invoice is not owed as it stands."""
-    _lock_customers([dispute.customer_id])
+    customers_lock(customer_ids=[dispute.customer_id])
     chasing = _chasing(customer_id=dispute.customer_id, invoice_id=dispute.invoice_id)
     ids = _ids(chasing, status=Enrollment.Status.PAUSED, pause_reason=PAUSE_REASON_DISPUTE)
     if dispute.resolution == "upheld":

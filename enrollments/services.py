@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from daylit.errors import BadRequest, Conflict, violates
 from daylit.models import Customer, Invoice, Member
+from daylit.services import customers_lock
 from daylit.updates import update_returning_pks
 from enrollments.fanout import rows_for, scheduled_rows_insert
 from enrollments.models import CURRENT_STATUSES, Enrollment, ScheduledStep
@@ -265,11 +266,7 @@ def enrollments_stop_for_paid_invoice(*, invoice: Invoice) -> int:
     two invoices would otherwise each see the other's invoice open and neither stop everything. NO KEY
     UPDATE still waits for an enroll's FOR SHARE on the customer, but not for foreign-key checks.
     """
-    list(
-        Customer.objects.select_for_update(no_key=True)
-        .filter(pk=invoice.customer_id)
-        .values_list("pk", flat=True)
-    )
+    customers_lock(customer_ids=[invoice.customer_id])
     enrollments = Enrollment.objects.filter(customer_id=invoice.customer_id)
     has_open = Invoice.objects.filter(customer_id=invoice.customer_id, status=Invoice.Status.OPEN).exists()
     if has_open:

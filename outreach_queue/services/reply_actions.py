@@ -19,7 +19,8 @@ from rest_framework.exceptions import APIException, ValidationError
 
 from daylit import disputes, promises
 from daylit.collections_models import Dispute, Promise
-from daylit.models import Customer, Invoice
+from daylit.models import Invoice
+from daylit.services import customers_lock
 from enrollments import pausing
 from enrollments.models import CURRENT_STATUSES, PAUSE_REASON_DISPUTE, Enrollment
 from enrollments.services import enrollments_stop
@@ -102,7 +103,7 @@ def _lock_account(reply: Reply) -> None:
         .order_by("pk")
         .values_list("pk", flat=True)
     )
-    list(Customer.objects.select_for_update(no_key=True).filter(pk=reply.customer_id).values_list("pk"))
+    customers_lock(customer_ids=[reply.customer_id])
 
 
 # --- the actions ------------------------------------------------------------------------------------
