@@ -14,35 +14,12 @@ from django.utils import timezone
 
 from daylit import disputes, promises
 from daylit.models import Dispute, Invoice
-from enrollments.models import Enrollment
-from tests.conftest import company_url
-from tests.factories.core import CustomerFactory, InvoiceFactory
-from tests.factories.enrollments import active_sequence_with_steps
+from tests.enrollments.test_answers import account  # noqa: F401 (the fixture)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 # Time for the second answer to reach the lock (or, without it, to finish) while the first is held.
 SECOND_ANSWER_HEAD_START = 0.5
-
-
-@pytest.fixture
-def account(api, company):
-    """A customer with two open invoices, an enrollment on each and one chasing the whole balance."""
-    customer = CustomerFactory(company=company)
-    first, second = InvoiceFactory(customer=customer), InvoiceFactory(customer=customer)
-
-    def enroll(invoice):
-        body = {
-            "sequence_id": str(active_sequence_with_steps(company=company).id),
-            "customer_id": str(customer.id),
-        }
-        if invoice is not None:
-            body["invoice_id"] = str(invoice.id)
-        response = api.post(company_url(company, "sequence-enrollments"), body, format="json")
-        assert response.status_code == 201, response.json()
-        return Enrollment.objects.get(pk=response.json()["enrollment"]["id"])
-
-    return first, second, enroll(None)
 
 
 def while_held(first_answer, second_answer) -> None:
@@ -77,8 +54,8 @@ def while_held(first_answer, second_answer) -> None:
         raise errors[0]
 
 
-def test_two_disputes_upheld_at_once_complete_the_balance(company, account):
-    first, second, on_balance = account
+def test_two_disputes_upheld_at_once_complete_the_balance(company, account):  # noqa: F811
+    _, first, second, _, _, on_balance = account
     opened = [disputes.dispute_open(invoice=invoice, reason="pricing") for invoice in (first, second)]
     on_balance.refresh_from_db()
     assert (on_balance.status, on_balance.pause_reason) == ("paused", "dispute")
@@ -93,8 +70,8 @@ def test_two_disputes_upheld_at_once_complete_the_balance(company, account):
     assert (on_balance.status, on_balance.stop_reason) == ("completed", "dispute_upheld")
 
 
-def test_a_promise_made_while_beat_breaks_another_keeps_the_balance_paused(company, account):
-    first, second, on_balance = account
+def test_a_promise_made_while_beat_breaks_another_keeps_the_balance_paused(company, account):  # noqa: F811
+    _, first, second, _, _, on_balance = account
     today = timezone.now().date()
     broken = promises.promise_create(invoice=first, promised_date=today + datetime.timedelta(days=2))
     breaks_at = timezone.now() + datetime.timedelta(days=3 + company.promise_grace_days)
