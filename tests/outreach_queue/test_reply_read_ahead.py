@@ -35,18 +35,24 @@ def _open_transactions() -> list[str]:
         return [state for (state,) in cursor.fetchall()]
 
 
-def test_the_ai_reads_a_reply_outside_the_deliverys_transaction(company, fake_ai):
-    mailbox = EmailConnectionFactory(company=company, grant_id="g-ahead")
+def sent_email(company, name: str):
+    """An enrollment whose email went out from mailbox g-<name>, in thread t-<name>; returns it."""
+    mailbox = EmailConnectionFactory(company=company, grant_id=f"g-{name}")
     enrollment = EnrollmentFactory(sequence=SequenceFactory(company=company, status="active"))
-    invoice = InvoiceFactory(customer=enrollment.customer)
     ScheduledStepFactory(
         enrollment=enrollment,
         status="sent",
         sender_connection=mailbox,
-        provider_message_id="m-ahead",
-        provider_thread_id="t-ahead",
+        provider_message_id=f"m-{name}",
+        provider_thread_id=f"t-{name}",
         processed_at=timezone.now(),
     )
+    return enrollment
+
+
+def test_the_ai_reads_a_reply_outside_the_deliverys_transaction(company, fake_ai):
+    enrollment = sent_email(company, "ahead")
+    invoice = InvoiceFactory(customer=enrollment.customer)
     promised = (timezone.now() + datetime.timedelta(days=9)).date()
     fake_ai.answer(
         json.dumps(
@@ -100,16 +106,7 @@ def test_the_ai_reads_a_reply_outside_the_deliverys_transaction(company, fake_ai
 def test_a_failing_read_ahead_loses_no_reply(company, caplog):
     """A receiver of `reply_arriving` that raises (a bug, a database error) is logged and left out: the
     reply is read inside the delivery's transaction instead, and acts."""
-    mailbox = EmailConnectionFactory(company=company, grant_id="g-broken")
-    enrollment = EnrollmentFactory(sequence=SequenceFactory(company=company, status="active"))
-    ScheduledStepFactory(
-        enrollment=enrollment,
-        status="sent",
-        sender_connection=mailbox,
-        provider_message_id="m-broken",
-        provider_thread_id="t-broken",
-        processed_at=timezone.now(),
-    )
+    enrollment = sent_email(company, "broken")
 
     def broken_reader(**kwargs):
         raise RuntimeError("reader bug")
