@@ -7,7 +7,6 @@ import random
 from celery import shared_task
 from django.conf import settings
 
-from connections.sending import RetryableSendError
 from daylit.enqueue import enqueue_on_commit
 from daylit.errors import DomainError
 from daylit.models import Company
@@ -27,15 +26,16 @@ def promote_due() -> int:
     promoted = services.queue_rows_promote(helpers=settings.QUEUE_PROMOTION_WORKERS - 1)
     services.queue_rows_draft_sweep()
     plans = services.queue_rows_auto_send_plan()
+    batches = services.auto_send_batches(plans, size=settings.AUTO_SEND_BATCH_SIZE)
     # On commit: a worker must never look for a row before the transaction that readied it commits. A
     # plan that cannot be enqueued is planned again by the next run.
     enqueue_on_commit(
-        "queue.auto_send_row",
-        *([str(plan.row_id)] for plan in plans),
-        countdowns=[p.countdown for p in plans],
+        "queue.auto_send_rows",
+        *([[str(row_id) for row_id in batch.row_ids]] for batch in batches),
+        countdowns=[batch.countdown for batch in batches],
     )
     if promoted or plans:
-        logger.info("promoted %s queue rows, %s auto-send tasks enqueued", promoted, len(plans))
+        logger.info("promoted %s rows, %s auto-send rows in %s tasks", promoted, len(plans), len(batches))
     return promoted
 
 
@@ -64,24 +64,20 @@ def compact_status_counts() -> int:
     return services.status_counts_compact()
 
 
+@shared_task(name="queue.auto_send_rows", ignore_result=True)
+def auto_send_rows(row_ids: list[str]) -> dict[str, str | None]:
+    """Send a batch of auto-send rows. The service claims each row, so a duplicate task sends nothing
+    more. No retry here: a retryable failure leaves its row `ready` with `next_attempt_at` (backoff or
+    Retry-After), and the every-minute planner picks it again from then, up to AUTO_SEND_MAX_RETRIES
+    attempts; after that the row waits in the queue for a person."""
+    statuses = services.queue_rows_auto_send(row_ids=row_ids)
+    return {str(row_id): status for row_id, status in statuses.items()}
+
+
 @shared_task(name="queue.auto_send_row", ignore_result=True)
 def auto_send_row(row_id: str) -> str | None:
-    """Send one auto-send row. The service claims the row, so a duplicate task sends nothing more.
-
-    No retry here: a retryable failure leaves the row `ready` with `next_attempt_at` (backoff or
-    Retry-After), and the every-minute planner picks it again from then, up to AUTO_SEND_MAX_RETRIES
-    attempts; after that the row waits in the queue for a person.
-    """
-    try:
-        row = services.queue_row_auto_send(row_id=row_id)
-    except RetryableSendError as exc:
-        attempts = ScheduledStep.objects.filter(pk=row_id).values_list("attempts", flat=True).first() or 0
-        if attempts >= settings.AUTO_SEND_MAX_RETRIES:
-            logger.warning(
-                "queue row %s: giving up auto-send after %s attempts: %s", row_id, attempts, exc.reason
-            )
-        return None
-    return row.status if row is not None else None
+    """One row: the task planners enqueued before batches (still in a broker after an upgrade)."""
+    return next(iter(auto_send_rows([row_id]).values()))
 
 
 @shared_task(name="queue.send_row", ignore_result=True)

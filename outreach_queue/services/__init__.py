@@ -3,8 +3,11 @@ inside one. Split by concern: promotion, delivery (send, reconcile), auto-send, 
 """
 
 from outreach_queue.services.autosend import (
+    AutoSendBatch,
     AutoSendPlan,
+    auto_send_batches,
     queue_row_auto_send,
+    queue_rows_auto_send,
     queue_rows_auto_send_plan,
 )
 from outreach_queue.services.backoff import backoff_seconds, send_retry_seconds
@@ -35,7 +38,9 @@ from outreach_queue.services.transitions import queue_row_cancel, queue_row_comp
 __all__ = [
     "OUTCOME_UNKNOWN",
     "PROMOTION_BATCH_SIZE",
+    "AutoSendBatch",
     "AutoSendPlan",
+    "auto_send_batches",
     "backoff_seconds",
     "DraftResult",
     "enqueue_draft_generation",
@@ -43,6 +48,7 @@ __all__ = [
     "queue_row_regenerate",
     "queue_rows_draft_sweep",
     "queue_row_auto_send",
+    "queue_rows_auto_send",
     "queue_row_cancel",
     "queue_row_retry",
     "queue_row_complete",

@@ -1,7 +1,8 @@
 """Auto-send: the periodic pass picks ready reminders of auto_send sequences, paced per mailbox.
 
-The database decides what is due; the broker only wakes workers. Each picked row becomes one Celery
-task that claims the row itself, so a row picked twice (two beats, a retry) is still sent once.
+The database decides what is due; the broker only wakes workers. The picked rows go to Celery tasks in
+batches of AUTO_SEND_BATCH_SIZE rows of one countdown; a task reads its batch once and claims each row
+itself, so a row picked twice (two beats, a retry) is still sent once.
 Pacing: at most AUTO_SEND_RATE_PER_MINUTE sends per connection in any 60 s, counted in the database
 (connections.pacing) by the claim itself, so it holds however many workers and machines send; the
 planner reads the same counter to plan only what is left of each mailbox's minute, spread evenly over
@@ -15,7 +16,9 @@ company with a gap; held-back rows stay `ready` and a later pass picks them once
 """
 
 import datetime
+import logging
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from uuid import UUID
 
@@ -26,19 +29,27 @@ from django.utils import timezone
 
 from connections.models import EmailConnection
 from connections.pacing import connection_sends_in_window
-from enrollments.models import Enrollment, ScheduledStep
+from connections.sending import RetryableSendError
+from enrollments.models import ScheduledStep
 from outreach_queue.email_gap import outside_company_gap
 from outreach_queue.models import Suppression
+from outreach_queue.services.autosend_rules import auto_send_row_terms
 from outreach_queue.services.delivery import MailboxBusy, queue_row_deliver
-from sequences.models import Sequence, SequenceStep
+from sequences.models import SequenceStep
 
-Status = ScheduledStep.Status
+logger = logging.getLogger(__name__)
 CANDIDATE_SCAN_LIMIT = 10_000
 
 
 @dataclass(frozen=True)
 class AutoSendPlan:
     row_id: UUID
+    countdown: int
+
+
+@dataclass(frozen=True)
+class AutoSendBatch:
+    row_ids: tuple[UUID, ...]
     countdown: int
 
 
@@ -55,23 +66,15 @@ _suppressed = Suppression.objects.filter(company_id=OuterRef("company_id"), emai
 
 
 def _auto_sendable(now: datetime.datetime):
-    """Ready reminders auto-send may take now. AI-written drafts only where the sequence opted in; a row
-    whose last attempt failed only from its `next_attempt_at` (backoff or Retry-After, see delivery) and
-    only AUTO_SEND_MAX_RETRIES times in all (then it waits for a person); none of a customer who had an
-    email within the company's gap."""
+    """Ready reminders auto-send may take now: the row's own terms (autosend_rules, which the claim
+    applies again), an active sender, an address that is set and not suppressed, and none of a
+    customer who had an email within the company's gap."""
     return (
         ScheduledStep.objects.filter(
-            Q(generated=False) | Q(sequence__auto_send_generated=True),
-            Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now),
+            auto_send_row_terms(now),
             _sender_active(),
             outside_company_gap(now),
-            attempts__lt=max(1, settings.AUTO_SEND_MAX_RETRIES),
-            status=Status.READY,
-            draft_pending=False,
             step_type=SequenceStep.StepType.REMINDER,
-            sequence__auto_send=True,
-            sequence__status=Sequence.Status.ACTIVE,
-            enrollment__status=Enrollment.Status.ACTIVE,
         )
         .exclude(to_email="")
         .exclude(Exists(_suppressed))
@@ -124,6 +127,49 @@ def queue_rows_auto_send_plan(*, now: datetime.datetime | None = None) -> list[A
     return [plan for _, plan in sorted(plans, key=lambda item: item[0])]
 
 
+def auto_send_batches(plans: list[AutoSendPlan], *, size: int) -> list[AutoSendBatch]:
+    """The plans as tasks: the rows of one countdown, `size` at a time, in the plans' order (so the
+    first batches still hold every company's first rows)."""
+    by_countdown: dict[int, list[UUID]] = defaultdict(list)
+    for plan in plans:
+        by_countdown[plan.countdown].append(plan.row_id)
+    size = max(1, size)
+    return [
+        AutoSendBatch(tuple(ids[i : i + size]), countdown)
+        for countdown, ids in by_countdown.items()
+        for i in range(0, len(ids), size)
+    ]
+
+
+def queue_rows_auto_send(*, row_ids: Sequence[UUID | str]) -> dict[UUID, str | None]:
+    """Send a batch of rows for auto-send, one after another. Says of each row what
+    `queue_row_auto_send` returns: its status after the attempt (a claim refused leaves it as it is),
+    or None when the read found it no longer auto-sendable, its mailbox was at its rate, or its send
+    failed retryably (the row is back to `ready` with its `next_attempt_at`; the planner picks it again).
+
+    One read finds the batch's auto-sendable rows; each row's claim applies the row's terms again
+    (autosend_rules), so a row that changed since that read is not sent. Safe twice, like one row.
+    """
+    ids = [UUID(str(row_id)) for row_id in row_ids]
+    rows = {row.pk: row for row in _auto_sendable_rows(ids)}
+    statuses: dict[UUID, str | None] = {}
+    for row_id in ids:
+        row = rows.get(row_id)
+        try:
+            sent = _deliver(row) if row is not None else None
+        except RetryableSendError as exc:
+            if row.attempts >= settings.AUTO_SEND_MAX_RETRIES:
+                logger.warning(
+                    "queue row %s: giving up auto-send after %s attempts: %s",
+                    row_id,
+                    row.attempts,
+                    exc.reason,
+                )
+            sent = None
+        statuses[row_id] = sent.status if sent is not None else None
+    return statuses
+
+
 def queue_row_auto_send(*, row_id: UUID) -> ScheduledStep | None:
     """Send one row for auto-send; None when it is no longer auto-sendable or its mailbox is at its rate.
 
@@ -133,14 +179,19 @@ def queue_row_auto_send(*, row_id: UUID) -> ScheduledStep | None:
     RetryableSendError after putting the row back to `ready` with its `next_attempt_at`; the planner
     picks it again from then (the only retry mechanism).
     """
-    row = (
+    found = _auto_sendable_rows([row_id])
+    return _deliver(found[0]) if found else None
+
+
+def _auto_sendable_rows(row_ids: list[UUID]) -> list[ScheduledStep]:
+    return list(
         _auto_sendable(timezone.now())
         .select_related("sequence__sender_connection", "sender_connection", "company")
-        .filter(pk=row_id)
-        .first()
+        .filter(pk__in=row_ids)
     )
-    if row is None:
-        return None
+
+
+def _deliver(row: ScheduledStep) -> ScheduledStep | None:
     connection = row.sender_connection or row.sequence.sender_connection
     try:
         return queue_row_deliver(row=row, sequence=row.sequence, connection=connection, auto_send=True)

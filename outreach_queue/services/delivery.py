@@ -28,7 +28,7 @@ from uuid import UUID
 from django.conf import settings
 from django.db import connection as db_connection
 from django.db import transaction
-from django.db.models import F, Q, QuerySet
+from django.db.models import Exists, F, Q, QuerySet
 from django.utils import timezone
 
 from connections.models import EmailConnection
@@ -49,6 +49,7 @@ from enrollments.services import enrollments_finish_if_done
 from events.services import events_record
 from events.types import QUEUE_ROW_FAILED, QUEUE_ROW_SENT
 from outreach_queue.email_gap import customer_gap_lock, email_to_customer_since
+from outreach_queue.services.autosend_rules import auto_send_row_terms
 from outreach_queue.services.backoff import send_retry_seconds
 from outreach_queue.services.suppressions import normalized, suppressed_reasons
 from sequences.models import Sequence, SequenceStep
@@ -207,10 +208,12 @@ def queue_row_deliver(
         attempt = Q(sender_connection=connection, sending_started_at__gte=window_start)
         first_attempt = {}
     if auto_send:
-        # Re-checked in the claim: a reply may stop the enrollment, or a regenerate may turn the row into
-        # an AI draft, between auto-send's read and this UPDATE.
-        attempt &= Q(enrollment__status=Enrollment.Status.ACTIVE)
-        attempt &= Q(generated=False) | Q(sequence__auto_send_generated=True)
+        # Auto-send's read of the row is older than this UPDATE (a reply may stop the enrollment, a
+        # retryable failure set `next_attempt_at`, a regenerate make the row an AI draft meanwhile): the
+        # claim applies the row's terms and the mailbox's state again.
+        attempt &= auto_send_row_terms(now)
+        active = EmailConnection.objects.filter(pk=connection.pk, status=EmailConnection.Status.ACTIVE)
+        attempt &= Q(Exists(active))
     gap_hours = row.company.min_hours_between_emails
     if auto_send and gap_hours:
         attempt &= ~email_to_customer_since(now - datetime.timedelta(hours=gap_hours))

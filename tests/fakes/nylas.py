@@ -6,13 +6,16 @@ the same key with another payload answers 409 `api.invalid_idempotent_request`. 
 (`fail_next`) let a test make the next request fail (not cached, so a retry may deliver) or deliver
 and then hang past the client's timeout (cached: the outcome is unknown to the caller).
 `latency` makes every delivery take that long, as a real provider's does (bench/bench_send.py);
-each request and delivery records `at`, the time.monotonic() it arrived or went out.
+each request and delivery records `at`, the time.monotonic() it arrived or went out. `on_deliver`, if
+set, is called with each delivered email's body before the answer leaves: a test changes the world
+there while the sender waits for Nylas.
 """
 
 import itertools
 import json
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -30,6 +33,7 @@ class Scripted:
 class FakeNylas:
     def __init__(self, *, latency: float = 0.0) -> None:
         self.latency = latency
+        self.on_deliver: Callable[[dict], None] | None = None
         self.requests: list[dict] = []  # every send request: grant, key, body
         self.deliveries: list[dict] = []  # emails that actually "went out"
         self._cache: dict[tuple[str, str], tuple[str, bytes]] = {}
@@ -101,6 +105,8 @@ class FakeNylas:
     def _deliver(self, grant: str, key: str, body: dict) -> bytes:
         if self.latency:
             time.sleep(self.latency)  # outside the lock: deliveries overlap, as a provider's do
+        if self.on_deliver is not None:
+            self.on_deliver(body)
         with self._lock:
             n = next(self._ids)
             message_id = f"msg-{n}"
