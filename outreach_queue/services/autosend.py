@@ -17,23 +17,24 @@ company with a gap; held-back rows stay `ready` and a later pass picks them once
 
 import datetime
 import logging
+import time
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from uuid import UUID
 
 from django.conf import settings
-from django.db.models import Exists, F, OuterRef, Q, Window
+from django.db.models import Exists, F, OuterRef, Window
 from django.db.models.functions import Coalesce, Lower, RowNumber
 from django.utils import timezone
 
-from connections.models import EmailConnection
 from connections.pacing import connection_sends_in_window
 from connections.sending import RetryableSendError
+from daylit.enqueue import enqueue
 from enrollments.models import ScheduledStep
 from outreach_queue.email_gap import outside_company_gap
 from outreach_queue.models import Suppression
-from outreach_queue.services.autosend_rules import auto_send_row_terms
+from outreach_queue.services.autosend_rules import auto_send_row_terms, auto_send_sender_active
 from outreach_queue.services.delivery import MailboxBusy, queue_row_deliver
 from sequences.models import SequenceStep
 
@@ -45,20 +46,13 @@ CANDIDATE_SCAN_LIMIT = 10_000
 class AutoSendPlan:
     row_id: UUID
     countdown: int
+    company_id: UUID
 
 
 @dataclass(frozen=True)
 class AutoSendBatch:
     row_ids: tuple[UUID, ...]
     countdown: int
-
-
-def _sender_active() -> Q:
-    """The connection auto-send would use is active: the row's own once an attempt was made (retries
-    stay on one grant, see delivery), else the sequence's sender."""
-    return Q(
-        sender_connection__isnull=True, sequence__sender_connection__status=EmailConnection.Status.ACTIVE
-    ) | Q(sender_connection__status=EmailConnection.Status.ACTIVE)
 
 
 # A ready reminder whose address was suppressed after promotion waits for a person (who gets a 409).
@@ -72,7 +66,7 @@ def _auto_sendable(now: datetime.datetime):
     return (
         ScheduledStep.objects.filter(
             auto_send_row_terms(now),
-            _sender_active(),
+            auto_send_sender_active(),
             outside_company_gap(now),
             step_type=SequenceStep.StepType.REMINDER,
         )
@@ -105,7 +99,7 @@ def queue_rows_auto_send_plan(*, now: datetime.datetime | None = None) -> list[A
         )
         .filter(connection_rank__lte=rate)
         .order_by("company_rank", "scheduled_for", "id")
-        .values("id", "connection_id", "customer_id", "gap_hours")[:CANDIDATE_SCAN_LIMIT]
+        .values("id", "connection_id", "company_id", "customer_id", "gap_hours")[:CANDIDATE_SCAN_LIMIT]
     )
     by_connection: dict[UUID, list[dict]] = defaultdict(list)
     gap_customers: set[UUID] = set()
@@ -121,24 +115,30 @@ def queue_rows_auto_send_plan(*, now: datetime.datetime | None = None) -> list[A
     plans = []
     for connection_id, rows in by_connection.items():
         quota = max(0, rate - used.get(connection_id, 0))
-        plans.extend((i, AutoSendPlan(row["id"], int(i * spacing))) for i, row in enumerate(rows[:quota]))
+        plans.extend(
+            (i, AutoSendPlan(row["id"], int(i * spacing), row["company_id"]))
+            for i, row in enumerate(rows[:quota])
+        )
     # Every mailbox's first email, then every second one...: a sorted() is stable, so within a round
     # the rows keep the company rounds of the query.
     return [plan for _, plan in sorted(plans, key=lambda item: item[0])]
 
 
 def auto_send_batches(plans: list[AutoSendPlan], *, size: int) -> list[AutoSendBatch]:
-    """The plans as tasks: the rows of one countdown, `size` at a time, in the plans' order (so the
-    first batches still hold every company's first rows)."""
-    by_countdown: dict[int, list[UUID]] = defaultdict(list)
+    """The plans as tasks: the rows of one company and one countdown, `size` at a time, in the plans'
+    order (each company's first rows come first). One company a batch: a task sends its rows one after
+    another, so a mailbox slow to answer delays only its own company's rows, never another's email."""
+    groups: dict[tuple[int, UUID], list[UUID]] = defaultdict(list)
     for plan in plans:
-        by_countdown[plan.countdown].append(plan.row_id)
+        groups[(plan.countdown, plan.company_id)].append(plan.row_id)
     size = max(1, size)
-    return [
-        AutoSendBatch(tuple(ids[i : i + size]), countdown)
-        for countdown, ids in by_countdown.items()
-        for i in range(0, len(ids), size)
+    batches = [
+        (first, AutoSendBatch(tuple(ids[first : first + size]), countdown))
+        for (countdown, _), ids in groups.items()
+        for first in range(0, len(ids), size)
     ]
+    # Every company's first batch of a countdown before any company's second.
+    return [batch for _, batch in sorted(batches, key=lambda item: (item[1].countdown, item[0]))]
 
 
 def queue_rows_auto_send(*, row_ids: Sequence[UUID | str]) -> dict[UUID, str | None]:
@@ -153,21 +153,36 @@ def queue_rows_auto_send(*, row_ids: Sequence[UUID | str]) -> dict[UUID, str | N
     ids = [UUID(str(row_id)) for row_id in row_ids]
     rows = {row.pk: row for row in _auto_sendable_rows(ids)}
     statuses: dict[UUID, str | None] = {}
-    for row_id in ids:
-        row = rows.get(row_id)
-        try:
-            sent = _deliver(row) if row is not None else None
-        except RetryableSendError as exc:
-            if row.attempts >= settings.AUTO_SEND_MAX_RETRIES:
-                logger.warning(
-                    "queue row %s: giving up auto-send after %s attempts: %s",
-                    row_id,
-                    row.attempts,
-                    exc.reason,
-                )
-            sent = None
-        statuses[row_id] = sent.status if sent is not None else None
+    deadline = time.monotonic() + settings.AUTO_SEND_BATCH_SECONDS
+    for position, row_id in enumerate(ids):
+        if position and time.monotonic() > deadline:
+            # Nylas is slow: the rest goes to a task of its own (its claims still decide), so a batch
+            # never holds its last rows for many slow answers. If that enqueue fails, the next pass
+            # plans them again.
+            enqueue("queue.auto_send_rows", args=[[str(rest) for rest in ids[position:]]])
+            break
+        statuses[row_id] = _attempt(rows.get(row_id), row_id)
     return statuses
+
+
+def _attempt(row: ScheduledStep | None, row_id: UUID) -> str | None:
+    """One row of a batch; whatever goes wrong with it is logged and the batch goes on (a row it leaves
+    `sending` is the reconciler's, one left `ready` the next pass's)."""
+    if row is None:
+        return None
+    try:
+        sent = _deliver(row)
+    except RetryableSendError as exc:
+        attempts = ScheduledStep.objects.filter(pk=row_id).values_list("attempts", flat=True).first() or 0
+        if attempts >= settings.AUTO_SEND_MAX_RETRIES:
+            logger.warning(
+                "queue row %s: giving up auto-send after %s attempts: %s", row_id, attempts, exc.reason
+            )
+        return None
+    except Exception:
+        logger.exception("queue row %s: auto-send failed", row_id)
+        return None
+    return sent.status if sent is not None else None
 
 
 def queue_row_auto_send(*, row_id: UUID) -> ScheduledStep | None:

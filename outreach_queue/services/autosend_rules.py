@@ -1,19 +1,27 @@
-"""What a row itself must be for auto-send to take it: one rule for the planner's read and the claim.
+"""What a row must be for auto-send to take it: one set of rules for the planner's read and the claim.
 
-Auto-send reads its rows (services.autosend) a little before it claims them (services.delivery): a
-task sends its batch one row after another, so the last row's read is a second or two old by its
-claim. Everything here can change meanwhile (a retryable failure sets `next_attempt_at`, a person
-turns auto-send off or regenerates the row as an AI draft), so the claim's conditional UPDATE
-applies the same terms again and the read's answer is never what lets a row through.
+Auto-send reads its rows (services.autosend) before it claims them (services.delivery): a task sends
+its batch one row after another, so a row's read can be seconds old by its claim (a minute and more
+when Nylas is slow to answer the rows before it). What the rules here check can change meanwhile (a
+retryable failure sets `next_attempt_at`, a person turns auto-send off, changes the sequence's sender
+or regenerates the row as an AI draft, a mailbox is disconnected), so the claim's conditional UPDATE
+applies them again under the row's lock, and a row that no longer passes is not sent.
+
+Read once per batch and not re-applied: the company's gap setting (`min_hours_between_emails`); a
+change to it applies from the next planner pass. The claim checks the gap itself (services.delivery).
 """
 
 import datetime
+from uuid import UUID
 
 from django.conf import settings
-from django.db.models import Q
+from django.db.models import Exists, Q
 
+from connections.models import EmailConnection
 from enrollments.models import Enrollment, ScheduledStep
 from sequences.models import Sequence
+
+ACTIVE = EmailConnection.Status.ACTIVE
 
 
 def auto_send_row_terms(now: datetime.datetime) -> Q:
@@ -29,4 +37,22 @@ def auto_send_row_terms(now: datetime.datetime) -> Q:
         sequence__auto_send=True,
         sequence__status=Sequence.Status.ACTIVE,
         enrollment__status=Enrollment.Status.ACTIVE,
+    )
+
+
+def auto_send_sender_active() -> Q:
+    """The read: the connection auto-send would use is active. That is the row's own once an attempt
+    was made (retries stay on one grant, see delivery), else its sequence's sender."""
+    return Q(sender_connection__isnull=True, sequence__sender_connection__status=ACTIVE) | Q(
+        sender_connection__status=ACTIVE
+    )
+
+
+def auto_send_sender_is(connection_id: UUID) -> Q:
+    """The claim: `connection_id` is still the connection auto-send would use, and still active."""
+    active = EmailConnection.objects.filter(pk=connection_id, status=ACTIVE)
+    return Q(
+        Q(sender_connection__isnull=True, sequence__sender_connection_id=connection_id)
+        | Q(sender_connection_id=connection_id),
+        Exists(active),
     )

@@ -5,10 +5,11 @@ calls Nylas; every call for a row carries `row_idempotency_key(row.id)`, so a re
 outcome is replayed by Nylas (one-hour window) rather than delivered again. Outcomes are written
 with `WHERE status = 'sending'`, so a late answer cannot overwrite a row someone else settled.
 
-A row that settles records its event in the same short transaction as the outcome UPDATE, only when
-that UPDATE changed it: `queue_row.sent`, or `queue_row.failed` (a permanent failure, the idempotency
-window passed, the reconciler's "outcome unknown"). The claim (`ready` -> `sending`) and a retryable
-failure (back to `ready`) record none: to a client the row was ready and still is.
+A row that settles records its event (and, if it was its enrollment's last open row, the enrollment's
+end) in the same short transaction as the outcome UPDATE, only when that UPDATE changed it:
+`queue_row.sent`, or `queue_row.failed` (a permanent failure, the idempotency window passed, the
+reconciler's "outcome unknown"). The claim (`ready` -> `sending`) and a retryable failure (back to
+`ready`) record none: to a client the row was ready and still is.
 
 Gap between emails (company `min_hours_between_emails` N > 0, see outreach_queue.email_gap): every
 claim takes the customer's advisory lock in the claim's transaction, and auto-send's claim also
@@ -28,7 +29,7 @@ from uuid import UUID
 from django.conf import settings
 from django.db import connection as db_connection
 from django.db import transaction
-from django.db.models import Exists, F, Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from connections.models import EmailConnection
@@ -49,7 +50,7 @@ from enrollments.services import enrollments_finish_if_done
 from events.services import events_record
 from events.types import QUEUE_ROW_FAILED, QUEUE_ROW_SENT
 from outreach_queue.email_gap import customer_gap_lock, email_to_customer_since
-from outreach_queue.services.autosend_rules import auto_send_row_terms
+from outreach_queue.services.autosend_rules import auto_send_row_terms, auto_send_sender_is
 from outreach_queue.services.backoff import send_retry_seconds
 from outreach_queue.services.suppressions import normalized, suppressed_reasons
 from sequences.models import Sequence, SequenceStep
@@ -162,10 +163,12 @@ def queue_row_deliver(
     A row attempted before is only claimed with the same connection (keys are per grant) and while
     Nylas still replays its key (NYLAS_IDEMPOTENCY_WINDOW_SECONDS from the first attempt); past that
     window the row ends `failed` with "outcome unknown" instead of being sent again.
-    `auto_send`: the claim also requires the enrollment still active (a reply may stop it between
-    auto-send's read and the claim), and no email to the customer within the company's gap; a person
-    may send a ready row of a stopped enrollment, or within the gap (SPEC). With a gap, the claim holds
-    the customer's advisory lock (email_gap.customer_gap_lock) until it commits.
+    `auto_send`: the claim also applies auto-send's rules again (autosend_rules: the enrollment still
+    active, since a reply may stop it after auto-send's read, the backoff, the sequence still auto-sending
+    from `connection`, which is still active...), and requires no email to the customer within the
+    company's gap; a person may send a ready row of a stopped enrollment, or within the gap (SPEC).
+    With a gap, the claim holds the customer's advisory lock (email_gap.customer_gap_lock) until it
+    commits.
     Pacing (connections.pacing): the claim takes a slot of `connection` in its own transaction, so a
     slot is spent exactly when a claim happens. An auto-send claim raises MailboxBusy (nothing
     claimed) when the mailbox started AUTO_SEND_RATE_PER_MINUTE sends in the last 60 s; a person's
@@ -188,11 +191,11 @@ def queue_row_deliver(
             processed_at=now,
             next_attempt_at=None,
             updated_at=now,
+            finish=row.enrollment_id,
         )
     )
     if expired:
         logger.warning("queue row %s: not retried, the idempotency window has passed", row.pk)
-        enrollments_finish_if_done(enrollment_ids=[row.enrollment_id])
         return ScheduledStep.objects.get(pk=row.pk)
     if row.sending_started_at is None:
         # The first attempt decides the threading and starts the idempotency window. Every later
@@ -208,12 +211,8 @@ def queue_row_deliver(
         attempt = Q(sender_connection=connection, sending_started_at__gte=window_start)
         first_attempt = {}
     if auto_send:
-        # Auto-send's read of the row is older than this UPDATE (a reply may stop the enrollment, a
-        # retryable failure set `next_attempt_at`, a regenerate make the row an AI draft meanwhile): the
-        # claim applies the row's terms and the mailbox's state again.
-        attempt &= auto_send_row_terms(now)
-        active = EmailConnection.objects.filter(pk=connection.pk, status=EmailConnection.Status.ACTIVE)
-        attempt &= Q(Exists(active))
+        # Auto-send's read of the row is older than this UPDATE: its rules apply again (autosend_rules).
+        attempt &= auto_send_row_terms(now) & auto_send_sender_is(connection.pk)
     gap_hours = row.company.min_hours_between_emails
     if auto_send and gap_hours:
         attempt &= ~email_to_customer_since(now - datetime.timedelta(hours=gap_hours))
@@ -232,12 +231,8 @@ def queue_row_deliver(
         # serialises the claim with a pause: a pause committed first is seen here, and one that comes
         # later waits until this claim has committed (SPEC: a send happened before the pause or not at
         # all). The row's lock also holds its address still between the suppression check and the send.
-        to_email = (
-            ScheduledStep.objects.select_for_update()
-            .filter(pk=row.pk)
-            .values_list("to_email", flat=True)
-            .first()
-        )
+        locked = ScheduledStep.objects.select_for_update().filter(pk=row.pk).first()
+        to_email = locked.to_email if locked else ""
         suppressed = suppressed_reasons([(row.company_id, to_email or "")]).get(
             (row.company_id, normalized(to_email or ""))
         )
@@ -267,8 +262,11 @@ def queue_row_deliver(
             transaction.set_rollback(True)  # another caller holds or settled the row: give the slot back
     if not claimed:
         return ScheduledStep.objects.get(pk=row.pk)
-    row.refresh_from_db()
-    return _send_claimed(row=row, connection=connection)
+    # The row as the claim left it: what the lock read, with the claim's writes (no second read).
+    locked.attempts += 1
+    for field, value in {**fields, "attempts": locked.attempts}.items():
+        setattr(locked, field, value)
+    return _send_claimed(row=locked, connection=connection)
 
 
 def _send_claimed(*, row: ScheduledStep, connection: EmailConnection) -> ScheduledStep:
@@ -285,13 +283,13 @@ def _send_claimed(*, row: ScheduledStep, connection: EmailConnection) -> Schedul
     except RetryableSendError as exc:
         # Auto-send's only retry clock (its planner filters on it): backoff or Retry-After, the later.
         wait = max(send_retry_seconds(row.attempts), exc.retry_after or 0)
-        _settle(row.pk, status=Status.READY, error=exc.reason[:2000], retry_in=wait)
+        _settle(row, status=Status.READY, error=exc.reason[:2000], retry_in=wait)
         logger.info("queue row %s: retryable send failure: %s", row.pk, exc.reason)
         raise
     except PermanentSendError as exc:
         # A key Nylas already holds with another payload: an earlier attempt may have delivered.
         error = f"{OUTCOME_UNKNOWN}: {exc.reason}" if exc.outcome_unknown else exc.reason
-        _settle(row.pk, status=Status.FAILED, error=error[:2000])
+        _settle(row, status=Status.FAILED, error=error[:2000])
         logger.warning("queue row %s: permanent send failure: %s", row.pk, error)
     else:
         _record_sent(row.pk, sent, enrollment_id=row.enrollment_id)
@@ -309,6 +307,7 @@ def _record_sent(row_id: UUID, sent: SentMessage, *, enrollment_id: UUID) -> Non
         processed_at=now,
         error="",
         updated_at=now,
+        finish=enrollment_id,
     )
     if not recorded:
         # Someone settled the row meanwhile (the reconciler, after a very slow answer). Its state is
@@ -323,36 +322,36 @@ def _record_sent(row_id: UUID, sent: SentMessage, *, enrollment_id: UUID) -> Non
                 sent.thread_id,
                 current["status"],
             )
-    enrollments_finish_if_done(enrollment_ids=[enrollment_id])
 
 
-def _settle(row_id: UUID, *, status: str, error: str, retry_in: float | None = None) -> None:
+def _settle(row: ScheduledStep, *, status: str, error: str, retry_in: float | None = None) -> None:
     now = timezone.now()
     fields = {"status": status, "error": error, "updated_at": now}
     if retry_in is not None:
         fields["next_attempt_at"] = now + datetime.timedelta(seconds=retry_in)
-    if status == Status.FAILED:
+    failed = status == Status.FAILED
+    if failed:
         fields["processed_at"] = now
-    event = QUEUE_ROW_FAILED if status == Status.FAILED else None
-    _moved(ScheduledStep.objects.filter(pk=row_id, status=Status.SENDING), event=event, **fields)
-    if status == Status.FAILED:
-        _finish_enrollment_of(row_id)
+    _moved(
+        ScheduledStep.objects.filter(pk=row.pk, status=Status.SENDING),
+        event=QUEUE_ROW_FAILED if failed else None,
+        finish=row.enrollment_id if failed else None,
+        **fields,
+    )
 
 
-def _moved(rows: QuerySet[ScheduledStep], *, event: str | None, **fields) -> int:
+def _moved(rows: QuerySet[ScheduledStep], *, event: str | None, finish: UUID | None = None, **fields) -> int:
     """A conditional UPDATE and, for exactly the rows it changed, `event` (None: no event), in one
-    transaction. Returns how many rows it changed."""
+    transaction; when it changed one, also the end of enrollment `finish` if that was its last open
+    row (in the same transaction: a worker dying in between would leave it active for ever). Returns
+    how many rows it changed."""
     with transaction.atomic():
         moved = update_returning_pks(rows, **fields)
         if event:
             events_record(type=event, subject_type=QUEUE_ROW, ids=moved)
+        if moved and finish is not None:
+            enrollments_finish_if_done(enrollment_ids=[finish])
     return len(moved)
-
-
-def _finish_enrollment_of(row_id: UUID) -> None:
-    enrollment_id = ScheduledStep.objects.filter(pk=row_id).values_list("enrollment_id", flat=True).first()
-    if enrollment_id:
-        enrollments_finish_if_done(enrollment_ids=[enrollment_id])
 
 
 def _connection(connection_id: UUID | None) -> EmailConnection | None:
@@ -411,10 +410,9 @@ def queue_rows_reconcile_sending(*, now: datetime.datetime | None = None, limit:
                 error=f"{OUTCOME_UNKNOWN}: the send was interrupted and the idempotency window has passed",
                 processed_at=now,
                 updated_at=now,
+                finish=row.enrollment_id,
             )
-            if moved:
-                counts["failed"] += 1
-                _finish_enrollment_of(row.pk)
+            counts["failed"] += moved
             continue
         claimed = ScheduledStep.objects.filter(
             pk=row.pk, status=Status.SENDING, updated_at=row.updated_at

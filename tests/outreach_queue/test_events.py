@@ -267,3 +267,19 @@ def test_completing_through_the_api_records_completed_with_the_notes(api, compan
     assert data == at_event(response.json()) and data["notes"] == "Called, will pay Friday"
     assert api.post(row_url(company, row, "complete"), {}, format="json").status_code == 200
     assert len(recorded()) == 2
+
+
+@pytest.mark.django_db(transaction=True)  # each service transaction its own, as in production
+def test_a_row_settles_and_its_enrollment_ends_in_one_transaction(api, company, fake_nylas):
+    """A worker dying between the two would leave the enrollment active with nothing left to send."""
+    sent, failed, lost = (ready_row(company) for _ in range(3))
+    _stuck(lost, minutes_ago=90)
+    Event.objects.all().delete()
+    assert api.post(row_url(company, sent, "send"), {}, format="json").json()["status"] == "sent"
+    fake_nylas.fail_next(400)
+    assert api.post(row_url(company, failed, "send"), {}, format="json").json()["status"] == "failed"
+    assert queue_rows_reconcile_sending() == {"resent": 0, "failed": 1}
+    for row, row_event in [(sent, QUEUE_ROW_SENT), (failed, QUEUE_ROW_FAILED), (lost, QUEUE_ROW_FAILED)]:
+        events = Event.objects.filter(subject_id__in=[row.pk, row.enrollment_id])
+        assert sorted(events.values_list("type", flat=True)) == sorted([ENROLLMENT_COMPLETED, row_event])
+        assert len(set(events.values_list("txid", flat=True))) == 1

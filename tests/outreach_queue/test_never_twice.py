@@ -418,10 +418,12 @@ def test_settings_check_stuck_after_must_exceed_the_nylas_timeout(settings):
 
 
 def _before_the_claim(row, change):
+    """Run `change` just before the claim locks the row: a later edit would wait for the claim."""
     done = []
 
     def wrapper(execute, sql, params, many, context):
-        if not done and sql.startswith('UPDATE "enrollments_scheduledstep"') and "sending" in (params or ()):
+        locks_the_row = sql.startswith('SELECT "enrollments_scheduledstep"') and sql.endswith("FOR UPDATE")
+        if not done and locks_the_row:
             done.append(True)
             change()
         return execute(sql, params, many, context)
