@@ -263,7 +263,7 @@ API_TOKEN_TOUCH_SECONDS = env_int("API_TOKEN_TOUCH_SECONDS", 60)
 # Outreach queue: auto-send pacing per mailbox, and when a row left in `sending` counts as stuck.
 AUTO_SEND_RATE_PER_MINUTE = env_int("AUTO_SEND_RATE_PER_MINUTE", 60)
 AUTO_SEND_MAX_RETRIES = env_int("AUTO_SEND_MAX_RETRIES", 8)
-# Rows per auto-send task (of one company): one read and one task's overhead shared by the batch, which
+# Rows per auto-send task (of one countdown): one read and one task's overhead shared by the batch, which
 # a worker thread sends one after another; past AUTO_SEND_BATCH_SECONDS the rest goes to a new task
 # (see docs/guarantees.md, "Sending at scale").
 AUTO_SEND_BATCH_SIZE = env_int("AUTO_SEND_BATCH_SIZE", 10)

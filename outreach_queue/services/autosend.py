@@ -125,20 +125,22 @@ def queue_rows_auto_send_plan(*, now: datetime.datetime | None = None) -> list[A
 
 
 def auto_send_batches(plans: list[AutoSendPlan], *, size: int) -> list[AutoSendBatch]:
-    """The plans as tasks: the rows of one company and one countdown, `size` at a time, in the plans'
-    order (each company's first rows come first). One company a batch: a task sends its rows one after
-    another, so a mailbox slow to answer delays only its own company's rows, never another's email."""
-    groups: dict[tuple[int, UUID], list[UUID]] = defaultdict(list)
+    """The plans as tasks: the rows of one countdown, `size` at a time, in the plans' order, which
+    interleaves the companies (every company's first rows come first).
+
+    Not one company a batch: at one email a second per mailbox, a company's rows of one countdown are
+    one per mailbox, so most companies would get batches of one. A task sends its rows one after
+    another, so a mailbox slow to answer delays the rows after it in its batch, another company's too:
+    by one answer at most past AUTO_SEND_BATCH_SECONDS, when the rest goes to a task of its own."""
+    by_countdown: dict[int, list[UUID]] = defaultdict(list)
     for plan in plans:
-        groups[(plan.countdown, plan.company_id)].append(plan.row_id)
+        by_countdown[plan.countdown].append(plan.row_id)
     size = max(1, size)
-    batches = [
-        (first, AutoSendBatch(tuple(ids[first : first + size]), countdown))
-        for (countdown, _), ids in groups.items()
+    return [
+        AutoSendBatch(tuple(ids[first : first + size]), countdown)
+        for countdown, ids in by_countdown.items()
         for first in range(0, len(ids), size)
     ]
-    # Every company's first batch of a countdown before any company's second.
-    return [batch for _, batch in sorted(batches, key=lambda item: (item[1].countdown, item[0]))]
 
 
 def queue_rows_auto_send(*, row_ids: Sequence[UUID | str]) -> dict[UUID, str | None]:
@@ -166,21 +168,27 @@ def queue_rows_auto_send(*, row_ids: Sequence[UUID | str]) -> dict[UUID, str | N
 
 
 def _attempt(row: ScheduledStep | None, row_id: UUID) -> str | None:
-    """One row of a batch; whatever goes wrong with it is logged and the batch goes on (a row it leaves
-    `sending` is the reconciler's, one left `ready` the next pass's)."""
+    """One row of a batch. What goes wrong with it is logged and the batch goes on: a row it leaves
+    `sending` is the reconciler's, one left `ready` the next pass's. (A database connection lost
+    mid-row is replaced by Django when the row's transaction finds it gone, so the next row has one.)"""
     if row is None:
         return None
     try:
-        sent = _deliver(row)
-    except RetryableSendError as exc:
-        attempts = ScheduledStep.objects.filter(pk=row_id).values_list("attempts", flat=True).first() or 0
-        if attempts >= settings.AUTO_SEND_MAX_RETRIES:
-            logger.warning(
-                "queue row %s: giving up auto-send after %s attempts: %s", row_id, attempts, exc.reason
-            )
-        return None
+        return _send_one(row)
     except Exception:
         logger.exception("queue row %s: auto-send failed", row_id)
+        return None
+
+
+def _send_one(row: ScheduledStep) -> str | None:
+    try:
+        sent = _deliver(row)
+    except RetryableSendError as exc:
+        attempts = ScheduledStep.objects.filter(pk=row.pk).values_list("attempts", flat=True).first() or 0
+        if attempts >= settings.AUTO_SEND_MAX_RETRIES:
+            logger.warning(
+                "queue row %s: giving up auto-send after %s attempts: %s", row.pk, attempts, exc.reason
+            )
         return None
     return sent.status if sent is not None else None
 

@@ -22,6 +22,8 @@ from enrollments.models import Enrollment, ScheduledStep
 from sequences.models import Sequence
 
 ACTIVE = EmailConnection.Status.ACTIVE
+# No attempt yet: the row is sent from its sequence's sender (after one, only from its own connection).
+_FIRST_ATTEMPT = Q(sender_connection__isnull=True, sending_started_at__isnull=True)
 
 
 def auto_send_row_terms(now: datetime.datetime) -> Q:
@@ -42,17 +44,14 @@ def auto_send_row_terms(now: datetime.datetime) -> Q:
 
 def auto_send_sender_active() -> Q:
     """The read: the connection auto-send would use is active. That is the row's own once an attempt
-    was made (retries stay on one grant, see delivery), else its sequence's sender."""
-    return Q(sender_connection__isnull=True, sequence__sender_connection__status=ACTIVE) | Q(
-        sender_connection__status=ACTIVE
-    )
+    was made (retries stay on one grant, see delivery), else its sequence's sender. A row attempted
+    from a connection since deleted has none: it waits for a person (409 `sender_gone` tells why)."""
+    sequences_sender = Q(_FIRST_ATTEMPT, sequence__sender_connection__status=ACTIVE)
+    return sequences_sender | Q(sender_connection__status=ACTIVE)
 
 
 def auto_send_sender_is(connection_id: UUID) -> Q:
     """The claim: `connection_id` is still the connection auto-send would use, and still active."""
     active = EmailConnection.objects.filter(pk=connection_id, status=ACTIVE)
-    return Q(
-        Q(sender_connection__isnull=True, sequence__sender_connection_id=connection_id)
-        | Q(sender_connection_id=connection_id),
-        Exists(active),
-    )
+    sequences_sender = Q(_FIRST_ATTEMPT, sequence__sender_connection_id=connection_id)
+    return Q(sequences_sender | Q(sender_connection_id=connection_id), Exists(active))

@@ -72,12 +72,10 @@ def queue_row_cancel(*, row: ScheduledStep) -> ScheduledStep:
         )
         if moved:
             events_record(type=QUEUE_ROW_CANCELLED, subject_type=QUEUE_ROW, ids=[row.pk])
+            # In the same transaction: a crash in between would leave the enrollment active for ever.
+            enrollments_finish_if_done(enrollment_ids=[row.enrollment_id])
     current = ScheduledStep.objects.get(pk=row.pk)
-    if moved:
-        enrollments_finish_if_done(enrollment_ids=[current.enrollment_id])
-        current.refresh_from_db()
-        return current
-    if current.status == Status.CANCELLED:
+    if moved or current.status == Status.CANCELLED:
         return current
     raise Conflict(f"A {current.status} row cannot be cancelled.", code="invalid_state")
 
@@ -94,11 +92,9 @@ def queue_row_complete(*, row: ScheduledStep, notes: str = "") -> ScheduledStep:
         )
         if moved:
             events_record(type=QUEUE_ROW_COMPLETED, subject_type=QUEUE_ROW, ids=[row.pk])
+            enrollments_finish_if_done(enrollment_ids=[row.enrollment_id])  # same transaction: see cancel
     current = ScheduledStep.objects.get(pk=row.pk)
-    if moved:
-        enrollments_finish_if_done(enrollment_ids=[current.enrollment_id])
-        return current
-    if current.status == Status.COMPLETED:
+    if moved or current.status == Status.COMPLETED:
         return current
     raise Conflict(f"A {current.status} row cannot be completed.", code="invalid_state")
 

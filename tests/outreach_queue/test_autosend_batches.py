@@ -3,12 +3,14 @@ and a task reads its batch once, so each claim must refuse a row that changed si
 
 import datetime
 
+import psycopg
 import pytest
 from django.db import connection as db_connection
 from django.utils import timezone
 
 from connections.models import EmailConnection
 from daylit.celery import app as celery_app
+from daylit.embedded_pg.server import connection_url
 from enrollments.models import ScheduledStep
 from outreach_queue import tasks
 from outreach_queue.services import auto_send_batches, queue_rows_auto_send, queue_rows_auto_send_plan
@@ -23,19 +25,26 @@ def _mailboxes_with_rows(company, *, mailboxes: int, rows: int) -> list[Schedule
     return [ready_row(company, sequence=sequence) for sequence in sequences for _ in range(rows)]
 
 
-def test_batches_hold_one_companys_rows_of_one_countdown_every_companys_first_batch_first(company, settings):
+def test_batches_hold_the_rows_of_one_countdown_in_plan_order(company, settings):
     settings.AUTO_SEND_RATE_PER_MINUTE = 6  # one email every 10 s per mailbox
     _mailboxes_with_rows(company, mailboxes=5, rows=2)
     other = CompanyFactory(name="Other Co")
     (single,) = _mailboxes_with_rows(other, mailboxes=1, rows=1)
     plans = queue_rows_auto_send_plan()
     batches = auto_send_batches(plans, size=4)
-    assert [(len(b.row_ids), b.countdown) for b in batches] == [(4, 0), (1, 0), (1, 0), (4, 10), (1, 10)]
-    assert batches[1].row_ids == (single.pk,)  # not behind the big company's second batch
-    company_of = {plan.row_id: plan.company_id for plan in plans}
-    assert all(len({company_of[row_id] for row_id in b.row_ids}) == 1 for b in batches)
-    assert sorted(row_id for b in batches for row_id in b.row_ids) == sorted(company_of)
+    assert [(len(b.row_ids), b.countdown) for b in batches] == [(4, 0), (2, 0), (4, 10), (1, 10)]
+    assert [row_id for b in batches for row_id in b.row_ids] == [p.row_id for p in plans]
+    assert single.pk in batches[0].row_ids  # the companies' first rows come first
     assert len(auto_send_batches(plans, size=0)) == len(plans)  # a size below 1 means one row a task
+
+
+@pytest.mark.django_db
+def test_companies_of_one_mailbox_share_batches(settings):
+    settings.AUTO_SEND_RATE_PER_MINUTE = 60
+    for n in range(12):
+        _mailboxes_with_rows(CompanyFactory(name=f"Small {n}"), mailboxes=1, rows=1)
+    batches = auto_send_batches(queue_rows_auto_send_plan(), size=10)
+    assert [len(b.row_ids) for b in batches] == [10, 2]
 
 
 def test_promote_due_enqueues_batches_and_each_row_goes_out_once(
@@ -160,3 +169,31 @@ def test_past_its_time_a_batch_hands_the_rest_to_a_new_task(company, fake_nylas,
     assert handed == [("queue.auto_send_rows", [[str(rows[1].pk), str(rows[2].pk)]], None)]
     assert tasks.auto_send_rows.run(*handed[0][1]) == {str(rows[1].pk): Status.SENT}
     assert len(fake_nylas.deliveries) == 2 and len(handed) == 2  # and so on, one row a task at 0 s
+
+
+def test_a_row_whose_attempted_connection_was_deleted_waits_for_a_person(company, fake_nylas):
+    row = _mailboxes_with_rows(company, mailboxes=1, rows=1)[0]
+    # An earlier attempt went out from a connection since deleted (the foreign key set to NULL):
+    # Nylas's key is per grant, so no other mailbox may retry it.
+    ScheduledStep.objects.filter(pk=row.pk).update(attempts=1, sending_started_at=timezone.now())
+    assert row.pk not in {plan.row_id for plan in queue_rows_auto_send_plan()}
+    assert queue_rows_auto_send(row_ids=[row.pk]) == {row.pk: None}
+    assert fake_nylas.requests == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_database_connection_lost_mid_batch_costs_the_row_in_flight_not_the_batch(company, fake_nylas):
+    first, second = _mailboxes_with_rows(company, mailboxes=2, rows=1)
+    backend = db_connection.connection.info.backend_pid
+
+    def the_server_drops_the_senders_connection(body: dict) -> None:
+        if body["to"][0]["email"] == first.to_email:
+            with psycopg.connect(connection_url(db_connection), autocommit=True) as other:
+                other.execute("SELECT pg_terminate_backend(%s)", [backend])
+
+    fake_nylas.on_deliver = the_server_drops_the_senders_connection
+    assert queue_rows_auto_send(row_ids=[first.pk, second.pk]) == {first.pk: None, second.pk: Status.SENT}
+    assert db_connection.connection.info.backend_pid != backend  # a new one
+    # Delivered, not recorded: the reconciler resends it under its key, and Nylas replays the answer.
+    assert ScheduledStep.objects.get(pk=first.pk).status == Status.SENDING
+    assert len(fake_nylas.deliveries) == 2

@@ -272,14 +272,23 @@ def test_completing_through_the_api_records_completed_with_the_notes(api, compan
 @pytest.mark.django_db(transaction=True)  # each service transaction its own, as in production
 def test_a_row_settles_and_its_enrollment_ends_in_one_transaction(api, company, fake_nylas):
     """A worker dying between the two would leave the enrollment active with nothing left to send."""
-    sent, failed, lost = (ready_row(company) for _ in range(3))
+    sent, failed, lost, cancelled = (ready_row(company) for _ in range(4))
+    completed = ready_row(company, step_type="task")
     _stuck(lost, minutes_ago=90)
     Event.objects.all().delete()
     assert api.post(row_url(company, sent, "send"), {}, format="json").json()["status"] == "sent"
     fake_nylas.fail_next(400)
     assert api.post(row_url(company, failed, "send"), {}, format="json").json()["status"] == "failed"
     assert queue_rows_reconcile_sending() == {"resent": 0, "failed": 1}
-    for row, row_event in [(sent, QUEUE_ROW_SENT), (failed, QUEUE_ROW_FAILED), (lost, QUEUE_ROW_FAILED)]:
+    for row, action in [(cancelled, "cancel"), (completed, "complete")]:
+        assert api.post(row_url(company, row, action), {}, format="json").status_code == 200
+    for row, row_event in [
+        (sent, QUEUE_ROW_SENT),
+        (failed, QUEUE_ROW_FAILED),
+        (lost, QUEUE_ROW_FAILED),
+        (cancelled, QUEUE_ROW_CANCELLED),
+        (completed, QUEUE_ROW_COMPLETED),
+    ]:
         events = Event.objects.filter(subject_id__in=[row.pk, row.enrollment_id])
         assert sorted(events.values_list("type", flat=True)) == sorted([ENROLLMENT_COMPLETED, row_event])
         assert len(set(events.values_list("txid", flat=True))) == 1
