@@ -1,8 +1,8 @@
 """What a row must be for auto-send to take it: one set of rules for the planner's read and the claim.
 
 Auto-send reads its rows (services.autosend) before it claims them (services.delivery): a task sends
-its batch one row after another, so a row's read can be seconds old by its claim (a minute and more
-when Nylas is slow to answer the rows before it). What the rules here check can change meanwhile (a
+its batch one row after another, so a row's read can be seconds old by its claim (up to
+AUTO_SEND_BATCH_SECONDS and one slow answer from Nylas). What the rules here check can change meanwhile (a
 retryable failure sets `next_attempt_at`, a person turns auto-send off, changes the sequence's sender
 or regenerates the row as an AI draft, a mailbox is disconnected), so the claim's conditional UPDATE
 applies them again under the row's lock, and a row that no longer passes is not sent.
