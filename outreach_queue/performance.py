@@ -108,13 +108,14 @@ def sequence_performance(
 # enough to fold the rows in a hash table rather than sort them; and index lookups priced as the cached
 # reads they are (random_page_cost 1.1, not the spinning-disk 4), so the paid invoices find their
 # enrollments through `enroll_invoice` instead of hashing all 100,000. Measured: ROWS_SQL 160-300 ms ->
-# 140-185 ms, then the whole selector's median 15% lower. And no JIT: ROWS_SQL's estimate is over
-# jit_above_cost, and compiling its expressions took 45-50 ms of each call, more than it saved.
+# 140-185 ms, then the whole selector's median 15% lower. (No JIT either, as in every session of the
+# service, daylit/settings.py: ROWS_SQL's estimate is over jit_above_cost, and compiling its
+# expressions took 45-50 ms of each call, more than it saved.)
 # (set_config(..., true) lasts to the end of the outer transaction when the caller holds one; the API and
 # the admin page call this in autocommit, so it ends with the savepoint's transaction.)
 PLANNER_SQL = (
     "SELECT set_config('max_parallel_workers_per_gather', '0', true), set_config('work_mem', '32MB', true), "
-    "set_config('random_page_cost', '1.1', true), set_config('jit', 'off', true)"
+    "set_config('random_page_cost', '1.1', true)"
 )
 
 # Started in range (by created_at) and, of those, how many are active or paused now; completed in range

@@ -46,7 +46,6 @@ CANDIDATE_SCAN_LIMIT = 10_000
 class AutoSendPlan:
     row_id: UUID
     countdown: int
-    company_id: UUID
 
 
 @dataclass(frozen=True)
@@ -99,7 +98,7 @@ def queue_rows_auto_send_plan(*, now: datetime.datetime | None = None) -> list[A
         )
         .filter(connection_rank__lte=rate)
         .order_by("company_rank", "scheduled_for", "id")
-        .values("id", "connection_id", "company_id", "customer_id", "gap_hours")[:CANDIDATE_SCAN_LIMIT]
+        .values("id", "connection_id", "customer_id", "gap_hours")[:CANDIDATE_SCAN_LIMIT]
     )
     by_connection: dict[UUID, list[dict]] = defaultdict(list)
     gap_customers: set[UUID] = set()
@@ -115,10 +114,7 @@ def queue_rows_auto_send_plan(*, now: datetime.datetime | None = None) -> list[A
     plans = []
     for connection_id, rows in by_connection.items():
         quota = max(0, rate - used.get(connection_id, 0))
-        plans.extend(
-            (i, AutoSendPlan(row["id"], int(i * spacing), row["company_id"]))
-            for i, row in enumerate(rows[:quota])
-        )
+        plans.extend((i, AutoSendPlan(row["id"], int(i * spacing))) for i, row in enumerate(rows[:quota]))
     # Every mailbox's first email, then every second one...: a sorted() is stable, so within a round
     # the rows keep the company rounds of the query.
     return [plan for _, plan in sorted(plans, key=lambda item: item[0])]
